@@ -52,8 +52,10 @@ export class XdrReader {
   padding: number[] | null = null;
 
   constructor(bytes: Uint8Array, pos = 0, end = bytes.length) {
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A Node Buffer's subarray() is a Buffer: view it as a plain Uint8Array so every decoded
+    // opaque is of one class (monomorphic consumers, equal results whatever the caller passed).
+    this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.pos = pos;
     this.end = Math.min(end, bytes.length);
   }
