@@ -51,6 +51,8 @@ export const FLOW_RECORDS: ReadonlyMap<number, RecordDef> = index(flowRecordDefs
 export const COUNTER_RECORDS: ReadonlyMap<number, RecordDef> = index(counterRecordDefs as unknown as Record<string, RecordDef>);
 
 let nesting = 0;
+/** Decoding is synchronous and not re-entrant, so one reader serves every datagram. */
+const reader = new XdrReader(new Uint8Array(0));
 
 function decodeRecord(r: XdrReader, defs: ReadonlyMap<number, RecordDef>): FlowRecord | CounterRecord {
   const tag = r.u32();
@@ -61,20 +63,20 @@ function decodeRecord(r: XdrReader, defs: ReadonlyMap<number, RecordDef>): FlowR
   const def = defs.get(tag);
   let rec: FlowRecord | CounterRecord;
   if (def === undefined) {
-    rec = { kind: 'unknown', tag, body: r.bytes.subarray(start, end) };
+    rec = { kind: 'unknown', tag, body: r.slice(start, end - start) };
   } else {
     const outerEnd = r.end;
     r.end = end;
     try {
       const known = def.struct.decode(r) as unknown as { trailing?: Uint8Array };
       // Structures grow at the end (V5 note): keep bytes we do not know so the record re-encodes exactly.
-      if (r.pos < end) known.trailing = r.bytes.subarray(r.pos, end);
+      if (r.pos < end) known.trailing = r.slice(r.pos, end - r.pos);
       rec = known as FlowRecord;
     } catch (e) {
       if (!(e instanceof DecodeFault)) throw e;
       if (e.reason === 'too_deep') throw e;
       // A known structure that does not fit its own length: keep its bytes, go on with the next record.
-      rec = { kind: 'unknown', tag, body: r.bytes.subarray(start, end), error: e.reason } satisfies UnknownRecord;
+      rec = { kind: 'unknown', tag, body: r.slice(start, end - start), error: e.reason } satisfies UnknownRecord;
     } finally {
       r.end = outerEnd;
     }
@@ -284,7 +286,7 @@ function decodeSampleInto(r: XdrReader, tag: number, out: Sample[]): void {
       return;
     }
     default:
-      out.push({ kind: 'unknown_sample', tag, body: r.bytes.subarray(r.pos, r.end) });
+      out.push({ kind: 'unknown_sample', tag, body: r.slice(r.pos, r.end - r.pos) });
       r.pos = r.end;
   }
 }
@@ -300,7 +302,7 @@ function asError(e: unknown): DecodeError {
  * `padding`, when given, collects the offsets of XDR padding bytes (for round-trip checks).
  */
 export function decodeDatagram(bytes: Uint8Array, padding: number[] | null = null): DecodeResult {
-  const r = new XdrReader(bytes);
+  const r = reader.reset(bytes);
   r.padding = padding;
   let datagram: Datagram | null = null;
   let error: DecodeError | null = null;
@@ -346,7 +348,7 @@ export function decodeDatagram(bytes: Uint8Array, padding: number[] | null = nul
       r.end = datagramEnd;
       r.pos = Math.min(start + ((len + 3) & ~3), datagramEnd);
     }
-    if (r.pos < datagramEnd) datagram.trailing = r.bytes.subarray(r.pos, datagramEnd);
+    if (r.pos < datagramEnd) datagram.trailing = r.slice(r.pos, datagramEnd - r.pos);
   } catch (e) {
     error ??= asError(e);
   }

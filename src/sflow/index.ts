@@ -8,3 +8,5 @@ export { hex } from './xdr.js';
 export type * from './types.js';
 export type * from './flow-records.js';
 export type * from './counter-records.js';
+export { dataSourceName, parseDataSourceName, interfaceKey, IFINDEX_INTERNAL } from './datasource.js';
+export { DecodeStats } from './stats.js';

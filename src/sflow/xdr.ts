@@ -40,8 +40,8 @@ export function unhex(s: string): Uint8Array {
 }
 
 export class XdrReader {
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
+  bytes: Uint8Array;
+  private dataView: DataView | null = null;
   pos: number;
   /** Reads stop here: the end of the datagram, or of the structure being decoded. */
   end: number;
@@ -55,9 +55,31 @@ export class XdrReader {
     // A Node Buffer's subarray() is a Buffer: view it as a plain Uint8Array so every decoded
     // opaque is of one class (monomorphic consumers, equal results whatever the caller passed).
     this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.pos = pos;
     this.end = Math.min(end, bytes.length);
+  }
+
+  /** Point the reader at another datagram: the hot path reuses one reader instead of allocating. */
+  reset(bytes: Uint8Array): this {
+    this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.dataView = null;
+    this.pos = 0;
+    this.end = bytes.length;
+    this.padding = null;
+    return this;
+  }
+
+  /** Created on first use: most structures need only 32-bit words, read straight from the bytes. */
+  private get view(): DataView {
+    return (this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
+  }
+
+  /**
+   * A view of `n` bytes at `p`, sharing the datagram's memory. Faster than subarray(), which
+   * looks up the species constructor on every call.
+   */
+  slice(p: number, n: number): Uint8Array {
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + p, n);
   }
 
   fault(reason: DecodeErrorReason, detail: string): never {
@@ -76,14 +98,16 @@ export class XdrReader {
     const p = this.pos;
     if (p + 4 > this.end) this.fault('truncated', 'u32');
     this.pos = p + 4;
-    return this.view.getUint32(p);
+    const b = this.bytes;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 
   i32(): number {
     const p = this.pos;
     if (p + 4 > this.end) this.fault('truncated', 'i32');
     this.pos = p + 4;
-    return this.view.getInt32(p);
+    const b = this.bytes;
+    return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
   }
 
   u64(): bigint {
@@ -114,7 +138,7 @@ export class XdrReader {
     if (p + padded > this.end) this.fault('truncated', `opaque[${n}]`);
     this.pos = p + padded;
     if (this.padding !== null) for (let i = p + n; i < p + padded; i++) this.padding.push(i);
-    return this.bytes.subarray(p, p + n);
+    return this.slice(p, n);
   }
 
   /** A variable-length opaque<> as a view into the datagram. */
@@ -125,7 +149,7 @@ export class XdrReader {
     // Tolerate a missing final pad at the very end of the enclosing structure (seen in public vectors).
     this.pos = Math.min(p + ((n + 3) & ~3), this.end);
     if (this.padding !== null) for (let i = p + n; i < this.pos; i++) this.padding.push(i);
-    return this.bytes.subarray(p, p + n);
+    return this.slice(p, n);
   }
 
   string(): string {
