@@ -1,6 +1,6 @@
 // `sflowscope decode FILE [--format sflowtool-json|json|ndjson] [--stats]`
 
-import { writeSync } from 'node:fs';
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { CaptureFormatError, openCaptureFile } from '../ingest/pcap.js';
 import { decodeDatagram } from '../sflow/decode.js';
@@ -25,27 +25,35 @@ datagram.
   -h, --help                this text
 `;
 
-/** Output through a buffered synchronous writer: decode output can be hundreds of MB. */
+/**
+ * Buffered output that respects the reader's pace (decode output can be hundreds of MB, and a
+ * pipe to a slow reader fills): chunks of about 1 MB, waiting for 'drain' when stdout is full.
+ */
 class Out {
   private chunks: string[] = [];
   private size = 0;
-  write(s: string): void {
+  private closed = false;
+
+  constructor() {
+    // A closed pipe (`sflowscope decode x | head`) is the reader's choice, not an error.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      this.closed = true;
+    });
+  }
+
+  async write(s: string): Promise<void> {
     this.chunks.push(s);
     this.size += s.length;
-    if (this.size > 1 << 20) this.flush();
+    if (this.size > 1 << 20) await this.flush();
   }
-  flush(): void {
-    if (this.chunks.length === 0) return;
+
+  async flush(): Promise<void> {
+    if (this.chunks.length === 0 || this.closed) return;
     const text = this.chunks.join('');
     this.chunks = [];
     this.size = 0;
-    try {
-      writeSync(1, text);
-    } catch (e) {
-      // A closed pipe (`sflowscope decode x | head`) is the reader's choice, not an error.
-      if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
-      throw e;
-    }
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
   }
 }
 
@@ -93,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   const wantStats = args.values.stats || args.values['stats-json'];
   const stats = new DecodeStats();
   let first = true;
-  if (!wantStats && format === 'json') out.write('[');
+  if (!wantStats && format === 'json') await out.write('[');
   for (const d of reader) {
     const result = decodeDatagram(d.payload);
     stats.add(result, d.payload.length);
@@ -103,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
         size: d.payload.length,
         pcapTimestamp: { sec: Math.floor(d.timestampMicros / 1e6), usec: d.timestampMicros % 1e6 },
       });
-      out.write(JSON.stringify(obj, null, 1) + '\n');
+      await out.write(JSON.stringify(obj, null, 1) + '\n');
     } else {
       const obj = {
         index: d.index,
@@ -112,20 +120,20 @@ export async function run(argv: string[]): Promise<number> {
         size: d.payload.length,
         ...decodeResultToJson(result),
       };
-      if (format === 'ndjson') out.write(JSON.stringify(obj) + '\n');
+      if (format === 'ndjson') await out.write(JSON.stringify(obj) + '\n');
       else {
-        out.write((first ? '\n' : ',\n') + JSON.stringify(obj, null, 2));
+        await out.write((first ? '\n' : ',\n') + JSON.stringify(obj, null, 2));
         first = false;
       }
     }
   }
-  if (!wantStats && format === 'json') out.write('\n]\n');
-  if (args.values['stats-json']) out.write(JSON.stringify({ file, capture: reader.summary, ...stats.toJSON() }, null, 2) + '\n');
+  if (!wantStats && format === 'json') await out.write('\n]\n');
+  if (args.values['stats-json']) await out.write(JSON.stringify({ file, capture: reader.summary, ...stats.toJSON() }, null, 2) + '\n');
   else if (wantStats) {
     const s = reader.summary;
-    out.write(`${file}: ${s.format}, ${s.packets} packets, ${s.datagrams} UDP datagrams\n`);
-    out.write(stats.toText() + '\n');
+    await out.write(`${file}: ${s.format}, ${s.packets} packets, ${s.datagrams} UDP datagrams\n`);
+    await out.write(stats.toText() + '\n');
   }
-  out.flush();
+  await out.flush();
   return 0;
 }

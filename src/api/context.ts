@@ -1,0 +1,40 @@
+// What the REST routes read. Built by src/app.ts; later issues add fields (flow engine...).
+
+import type { Engine } from '../engine/engine.js';
+
+/** Counters of the HTTP server itself, for /analyzer/json. */
+export interface HttpStats {
+  connectionsCurrent: number;
+  connectionsTotal: number;
+  messagesReceived: number;
+  messagesSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+export function newHttpStats(): HttpStats {
+  return { connectionsCurrent: 0, connectionsTotal: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0 };
+}
+
+/** Counters of the UDP receiver, for /analyzer/json (null when not listening). */
+export interface UdpStatsView {
+  /** Datagrams the kernel dropped for our socket (receive buffer full), or null if unknown. */
+  kernelDrops(): number | null;
+  /** Effective receive buffer size, bytes. */
+  receiveBufferSize(): number | null;
+  /** Datagrams received but dropped before the engine (the receive thread's queue was full). */
+  queueDrops?(): number;
+}
+
+export interface ApiContext {
+  engine: Engine;
+  version: string;
+  http: HttpStats;
+  udp: UdpStatsView | null;
+  /** Extra /analyzer/json fields contributed by other components (flowsGenerated...). */
+  analyzerExtras: (() => Record<string, number | string>)[];
+  /** Garbage-collection counters, filled by the server's GC observer. */
+  gc: { count: number; timeMs: number };
+  /** Answer 404 (instead of sFlow-RT's 200 with an empty answer) for unknown agents. */
+  strictNotFound: boolean;
+}
