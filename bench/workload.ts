@@ -1,5 +1,5 @@
 // A generated, deterministic sFlow workload shaped like a busy cluster: many agents, ~1,300-byte
-// datagrams each holding 5-8 flow samples of 128-byte Ethernet/IPv4/TCP headers, plus counters.
+// datagrams each holding 5-7 flow samples of 128-byte Ethernet/IPv4/TCP headers, plus counters.
 
 import { encodeDatagram } from '../src/sflow/encode.js';
 import { counterRecordDefs, flowRecordDefs } from '../src/sflow/index.js';
@@ -116,7 +116,7 @@ export function generateWorkload(count: number, agents = 500, seed = 42): Worklo
   let samples = 0;
   for (let i = 0; i < count; i++) {
     const a = i % agents;
-    const n = 5 + ((rand() * 4) | 0);
+    const n = 5 + ((rand() * 3) | 0); // 5-7 flow samples
     const list: Sample[] = [];
     for (let k = 0; k < n; k++) list.push(flowSample(rand, i * 8 + k));
     if (i % 10 === 0) list.push(ifCounterSample(i, 2 + (i % 4)));

@@ -7,9 +7,18 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { CORE_API_PLUGINS, registerApi, type ApiPlugin } from './api/index.js';
 import { newHttpStats, type ApiContext } from './api/context.js';
+import { prometheusPlugin } from './api/prometheus.js';
+import type { FlowExportSource } from './engine/prometheus/flows.js';
 import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
 import { CaptureClock, wallClock, type Clock } from './engine/clock.js';
 import { Engine } from './engine/engine.js';
+import { Registries } from './engine/registries.js';
+import { REGISTRY_API_PLUGINS } from './api/registries.js';
+import { flowRoutes } from './api/flows.js';
+import { FlowEngine } from './engine/flows/engine.js';
+import type { KeyDeps } from './engine/flows/keys.js';
+import type { FlowEngineConfig } from './engine/flows/engine.js';
+import { flowEngineExportSource } from './engine/prometheus/flow-engine.js';
 import type { SampleSink } from './engine/sink.js';
 import { CaptureFeed, captureMs, loadCaptureDatagrams } from './ingest/capture-feed.js';
 import { UdpReceiver } from './ingest/udp.js';
@@ -28,6 +37,17 @@ export interface ServerOptions extends Partial<ServerConfig> {
   sinks?: readonly SampleSink[];
   /** Called with the engine before anything listens (to add sinks, providers...). */
   configure?: (engine: Engine, ctx: ApiContext) => void;
+  /**
+   * The flow engine as the Prometheus flow export sees it (src/engine/prometheus/flow-engine.ts
+   * adapts a FlowEngine); a function is called after `configure`. Default none: that endpoint answers 503.
+   */
+  flowExport?: FlowExportSource | (() => FlowExportSource | null) | null;
+  /** Run the flow engine (default true). */
+  flows?: boolean;
+  /** Lookups for the flow engine's key functions (dnsName, k8s, geo...); groups and maps come from the registries. */
+  flowDeps?: Partial<KeyDeps>;
+  /** Flow engine settings over those of the config (tests: sweepAnchorMs...). */
+  flowConfig?: Partial<FlowEngineConfig>;
   /** Create the data directory if missing (default true). */
   createDataDir?: boolean;
 }
@@ -49,6 +69,8 @@ export interface RunningServer {
   readonly capture: CaptureFeed | null;
   /** Resolves when the capture has been fed completely (immediately without one). */
   readonly captureDone: Promise<void>;
+  /** The flow engine (null with `flows: false`). */
+  readonly flows: FlowEngine | null;
   /** Stop feeding, close the sockets, stop timers. Idempotent. */
   stop(): Promise<void>;
 }
@@ -93,6 +115,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   for (const s of options.sinks ?? []) engine.addSink(s);
 
+  // Groups, maps, thresholds, events; the state file is read now, so every section (the flow
+  // engine's too, when `configure` registers it) loads before anything listens.
+  const registries = new Registries(
+    engine.query,
+    clock,
+    {
+      dataDir: config.dataDir,
+      persist: config.persistState,
+      stateDebounceMs: config.stateDebounceMs,
+      events: { maxEvents: config.maxEvents, maxAgeMs: config.eventMaxAgeMs, maxWaiters: config.longPollMaxWaiters, maxWaitMs: config.longPollMaxTimeoutMs },
+      thresholds: { intervalMs: config.thresholdIntervalMs },
+    },
+    logger.child({ component: 'state' }),
+  );
+  registries.load();
+
   const ctx: ApiContext = {
     engine,
     version: VERSION,
@@ -101,7 +139,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     analyzerExtras: [],
     gc: { count: 0, timeMs: 0 },
     strictNotFound: config.strictNotFound,
+    registries,
   };
+  ctx.analyzerExtras.push(() => registries.analyzer());
+  // The flow engine: a sink of samples, a metric provider (flow names are metrics), the `flows`
+  // section of the state file, the flow values of byFlow thresholds.
+  const flows =
+    options.flows === false
+      ? null
+      : new FlowEngine(
+          engine,
+          { maxKeysPerTable: config.flowMaxKeys, maxEntries: config.flowMaxEntries, flowTimeoutMs: config.flowTimeoutMs, flowLogMax: config.flowLogMax, ...options.flowConfig },
+          { groups: registries.groups, maps: registries.maps, ...options.flowDeps },
+        );
+  ctx.flows = flows;
+  if (flows !== null) {
+    flows.attachStateStore(registries.state);
+    registries.thresholds.setFlowValues(flows);
+    ctx.analyzerExtras.push(() => flows.analyzerFields());
+  }
   options.configure?.(engine, ctx);
 
   const gcObserver = new PerformanceObserver((list) => {
@@ -135,7 +191,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     else if (Buffer.isBuffer(payload)) hs.bytesSent += payload.length;
     return payload;
   });
-  await registerApi(http, ctx, options.apiPlugins ?? []);
+  const prometheus = prometheusPlugin({ maxSeries: config.prometheusMaxSeries, comments: config.prometheusComments, flows: typeof options.flowExport === 'function' ? options.flowExport() : (options.flowExport ?? (flows !== null ? flowEngineExportSource(flows) : null)) });
+  await registerApi(http, ctx, [...REGISTRY_API_PLUGINS, ...(flows !== null ? [flowRoutes(flows)] : []), prometheus, ...(options.apiPlugins ?? [])]);
 
   let udp: UdpReceiver | ThreadedUdpReceiver | null = null;
   let feed: CaptureFeed | null = null;
@@ -149,6 +206,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (sweepTimer) clearInterval(sweepTimer);
     gcObserver.disconnect();
     await udp?.stop();
+    flows?.stop();
+    await registries.stop();
     await http.close();
   };
 
@@ -179,6 +238,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   }, config.sweepIntervalMs);
   sweepTimer.unref();
+  registries.start();
 
   let captureDone: Promise<void> = Promise.resolve();
   if (captureDatagrams !== null && captureClock !== null) {
@@ -207,6 +267,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     url: `http://${loopbackFor(config.httpBind)}:${httpPort}`,
     capture: feed,
     captureDone,
+    flows,
     stop,
   };
 }

@@ -31,6 +31,24 @@ export interface ServerConfig {
   strictNotFound: boolean;
   logLevel: LogLevel;
   httpLog: boolean;
+  /** Keep flow specs, groups, maps and thresholds in <dataDir>/state.json across restarts. */
+  persistState: boolean;
+  stateDebounceMs: number;
+  maxEvents: number;
+  eventMaxAgeMs: number;
+  thresholdIntervalMs: number;
+  longPollMaxWaiters: number;
+  longPollMaxTimeoutMs: number;
+  prometheusMaxSeries: number;
+  prometheusComments: boolean;
+  /** Flow engine (docs/flows.md): key budget per flow and data source. */
+  flowMaxKeys: number;
+  /** Flow engine: keys held across all flows and data sources. */
+  flowMaxEntries: number;
+  /** Flow engine: a logged flow without a sample for this long ends (ms); 0 = sFlow-RT 3.1 timing. */
+  flowTimeoutMs: number;
+  /** Flow engine: completed flow records kept for /flows/json. */
+  flowLogMax: number;
 }
 
 type Kind = 'port' | 'string' | 'path' | 'bool' | 'count' | 'bytes' | 'duration' | 'pace' | 'level';
@@ -69,6 +87,19 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'strictNotFound', flag: '--strict-not-found', env: 'SFLOWSCOPE_STRICT_NOT_FOUND', kind: 'bool', defaultText: 'false', help: 'Answer 404 for an unknown agent in /metric, /table and /dump (sFlow-RT answers 200 with an empty result).' },
   { key: 'logLevel', flag: '--log-level', env: 'SFLOWSCOPE_LOG_LEVEL', kind: 'level', defaultText: 'info', help: 'fatal, error, warn, info, debug, trace or silent. Logs are JSON lines (pino) on stdout.' },
   { key: 'httpLog', flag: '--http-log', env: 'SFLOWSCOPE_HTTP_LOG', kind: 'bool', defaultText: 'false', help: 'Log every HTTP request.' },
+  { key: 'persistState', flag: '--persist-state', env: 'SFLOWSCOPE_PERSIST_STATE', kind: 'bool', defaultText: 'true', help: 'Keep flow definitions, groups, maps and thresholds in <data-dir>/state.json and load them at start (docs/state.md); false = in memory only.' },
+  { key: 'stateDebounceMs', flag: '--state-debounce', env: 'SFLOWSCOPE_STATE_DEBOUNCE', kind: 'duration', defaultText: '1s', help: 'Delay between a change (PUT/DELETE) and the write of the state file; changes meanwhile go in the same write.' },
+  { key: 'maxEvents', flag: '--max-events', env: 'SFLOWSCOPE_MAX_EVENTS', kind: 'count', defaultText: '1000', help: 'Threshold events kept for /events/json; the oldest go first (sFlow-RT events.max).' },
+  { key: 'eventMaxAgeMs', flag: '--event-max-age', env: 'SFLOWSCOPE_EVENT_MAX_AGE', kind: 'duration', defaultText: '24h', help: 'Threshold events older than this are dropped.' },
+  { key: 'thresholdIntervalMs', flag: '--threshold-interval', env: 'SFLOWSCOPE_THRESHOLD_INTERVAL', kind: 'duration', defaultText: '1s', help: 'How often thresholds are evaluated (at least 100ms).' },
+  { key: 'longPollMaxWaiters', flag: '--long-poll-max-waiters', env: 'SFLOWSCOPE_LONG_POLL_MAX_WAITERS', kind: 'count', defaultText: '1000', help: 'Most long-poll requests (/events/json with timeout) waiting at once; beyond it 503 with Retry-After.' },
+  { key: 'longPollMaxTimeoutMs', flag: '--long-poll-max-timeout', env: 'SFLOWSCOPE_LONG_POLL_MAX_TIMEOUT', kind: 'duration', defaultText: '60s', help: 'Longest wait granted to a long-poll request, whatever its timeout parameter asks.' },
+  { key: 'prometheusMaxSeries', flag: '--prometheus-max-series', env: 'SFLOWSCOPE_PROMETHEUS_MAX_SERIES', kind: 'count', defaultText: '100000', help: 'Most series in one answer of the /prometheus and /app/prometheus endpoints; the rest are left out and counted (sflowscope_prometheus_series_dropped_total).' },
+  { key: 'flowMaxKeys', flag: '--flow-max-keys', env: 'SFLOWSCOPE_FLOW_MAX_KEYS', kind: 'count', defaultText: '1000', help: 'Key budget of each flow on each data source: beyond it the key with the smallest value is evicted (counted in flowKeyEvictions).' },
+  { key: 'flowMaxEntries', flag: '--flow-max-entries', env: 'SFLOWSCOPE_FLOW_MAX_ENTRIES', kind: 'count', defaultText: '1000000', help: 'Flow keys held across all flows and data sources; beyond it the table being added to evicts its smallest key.' },
+  { key: 'flowTimeoutMs', flag: '--flow-timeout', env: 'SFLOWSCOPE_FLOW_TIMEOUT', kind: 'duration', defaultText: '5s', help: 'A logged flow (log:true) whose key had no sample for this long ends at its last sample; 0 = sFlow-RT 3.1 timing (idle flows end at a 10 s sweep once activeTimeout old). See docs/flows.md.' },
+  { key: 'flowLogMax', flag: '--flow-log-max', env: 'SFLOWSCOPE_FLOW_LOG_MAX', kind: 'count', defaultText: '1000', help: 'Completed flow records kept for /flows/json (sFlow-RT flows.max); the oldest go first.' },
+  { key: 'prometheusComments', flag: '--prometheus-comments', env: 'SFLOWSCOPE_PROMETHEUS_COMMENTS', kind: 'bool', defaultText: 'true', help: 'Write `# HELP` and `# TYPE` lines in the sFlow-RT compatible Prometheus answers; false = sample lines only, exactly as sFlow-RT.' },
 ];
 
 /** `--bind` sets both bind addresses (it is not a field of its own). */
@@ -98,6 +129,19 @@ export const DEFAULT_CONFIG: ServerConfig = {
   strictNotFound: false,
   logLevel: 'info',
   httpLog: false,
+  persistState: true,
+  stateDebounceMs: 1_000,
+  maxEvents: 1_000,
+  eventMaxAgeMs: 24 * 3_600_000,
+  thresholdIntervalMs: 1_000,
+  longPollMaxWaiters: 1_000,
+  longPollMaxTimeoutMs: 60_000,
+  prometheusMaxSeries: 100_000,
+  prometheusComments: true,
+  flowMaxKeys: 1000,
+  flowMaxEntries: 1_000_000,
+  flowTimeoutMs: 5000,
+  flowLogMax: 1000,
 };
 
 export class ConfigError extends Error {

@@ -1,6 +1,8 @@
 // What the REST routes read. Built by src/app.ts; later issues add fields (flow engine...).
 
 import type { Engine } from '../engine/engine.js';
+import type { Registries } from '../engine/registries.js';
+import type { FlowEngine } from '../engine/flows/engine.js';
 
 /** Counters of the HTTP server itself, for /analyzer/json. */
 export interface HttpStats {
@@ -37,4 +39,8 @@ export interface ApiContext {
   gc: { count: number; timeMs: number };
   /** Answer 404 (instead of sFlow-RT's 200 with an empty answer) for unknown agents. */
   strictNotFound: boolean;
+  /** Groups, maps, thresholds, events and the state file (src/engine/registries.ts). */
+  registries: Registries;
+  /** The flow engine (src/engine/flows), when the server runs one. */
+  flows?: FlowEngine | null;
 }

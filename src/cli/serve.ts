@@ -1,6 +1,8 @@
 // `sflowscope serve`: receive sFlow, serve the REST API until SIGTERM/SIGINT.
 
 import { startServer, type RunningServer } from '../app.js';
+import { appRoutes } from '../api/apps.js';
+import { staticRoutes } from '../api/static.js';
 import { ConfigError, parseServeArgs, serveHelp } from '../config.js';
 import { createLogger } from '../log.js';
 import { VERSION } from '../version.js';
@@ -35,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let server: RunningServer;
   try {
-    server = await startServer({ ...config, logger });
+    server = await startServer({ ...config, logger, apiPlugins: [appRoutes({ flows: (ctx) => ctx.flows?.appSource('apps') ?? null }), staticRoutes()] });
   } catch (err) {
     logger.fatal({ err }, 'cannot start');
     return 1;
