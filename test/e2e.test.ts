@@ -37,7 +37,7 @@ describe.each([
   let s: RunningServer;
   const oracle = oracleCounterSamples('hsflowd-docker.pcap');
   beforeAll(async () => {
-    s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '127.0.0.1', httpBind: '127.0.0.1', logLevel: 'silent', dataDir, udpThread });
+    s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '127.0.0.1', httpBind: '127.0.0.1', logLevel: 'silent', dataDir, persistState: false, udpThread });
     const ds = loadDatagrams('hsflowd-docker.pcap');
     const r = await sendPaced(
       ds.map((d) => d.payload),
@@ -80,7 +80,7 @@ describe.each([
 
 describe('counter rates over UDP use arrival time', () => {
   it('ifinoctets of lo = Δoctets / Δarrival', async () => {
-    const s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '127.0.0.1', httpBind: '127.0.0.1', logLevel: 'silent', dataDir });
+    const s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '127.0.0.1', httpBind: '127.0.0.1', logLevel: 'silent', dataDir, persistState: false });
     try {
       const ds = loadDatagrams('hsflowd-counters.pcap');
       const oracle = oracleCounterSamples('hsflowd-counters.pcap');
@@ -109,7 +109,7 @@ describe('counter rates over UDP use arrival time', () => {
 describe('dual stack', () => {
   const hasV6 = Object.values(networkInterfaces()).some((l) => l?.some((i) => i.family === 'IPv6' && i.internal));
   it.skipIf(!hasV6)('a socket bound to :: receives IPv4 and IPv6 senders', async () => {
-    const s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '::', httpBind: '127.0.0.1', logLevel: 'silent', dataDir });
+    const s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '::', httpBind: '127.0.0.1', logLevel: 'silent', dataDir, persistState: false });
     try {
       const d = loadDatagrams('hsflowd-counters.pcap')[0]!.payload;
       await sendPaced([d], [0], { host: '127.0.0.1', port: s.sflowPort! });
@@ -138,7 +138,7 @@ describe('the CLI as a process', () => {
   }
 
   it('serve --pcap: capture time, structured logs, graceful SIGTERM; replay sends to it', async () => {
-    child = cli(['serve', '--pcap', capturePath('hsflowd-counters.pcap'), '--pcap-pace', 'max', '--sflow-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir]);
+    child = cli(['serve', '--pcap', capturePath('hsflowd-counters.pcap'), '--pcap-pace', 'max', '--sflow-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, '--persist-state=false']);
     let buf = '';
     const httpPort = new Promise<number>((resolve, reject) => {
       child!.stdout!.on('data', (chunk: Buffer) => {

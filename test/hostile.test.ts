@@ -79,7 +79,7 @@ describe('engine', () => {
 describe('server over UDP', () => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '127.0.0.1', httpBind: '127.0.0.1', logLevel: 'silent', dataDir: join(tmpdir(), 'sflowscope-test'), maxDatagramBytes: 2048, maxAgents: 50 });
+    s = await startServer({ sflowPort: 0, httpPort: 0, sflowBind: '127.0.0.1', httpBind: '127.0.0.1', logLevel: 'silent', dataDir: join(tmpdir(), 'sflowscope-test'), persistState: false, maxDatagramBytes: 2048, maxAgents: 50 });
   });
   afterAll(async () => {
     await s?.stop();

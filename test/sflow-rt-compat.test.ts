@@ -152,7 +152,7 @@ describe.each(CAPTURES)('%s vs sFlow-RT 3.1', (dir, pcap) => {
   let empty: RunningServer;
 
   beforeAll(async () => {
-    const common = { sflowPort: -1, httpPort: 0, httpBind: '127.0.0.1', logLevel: 'silent' as const, dataDir: join(tmpdir(), 'sflowscope-test') };
+    const common = { sflowPort: -1, httpPort: 0, httpBind: '127.0.0.1', logLevel: 'silent' as const, dataDir: join(tmpdir(), 'sflowscope-test'), persistState: false };
     empty = await startServer(common);
     server = await startServer({ ...common, pcap: capturePath(pcap), pcapPace: 'max', pcapHoldClock: true });
     await server.captureDone;

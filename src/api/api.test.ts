@@ -14,7 +14,7 @@ let strict: RunningServer;
 const clock = new ManualClock(T0);
 
 beforeAll(async () => {
-  const common = { sflowPort: -1, httpPort: 0, httpBind: '127.0.0.1', logLevel: 'silent' as const, dataDir: join(tmpdir(), 'sflowscope-test'), clock };
+  const common = { sflowPort: -1, httpPort: 0, httpBind: '127.0.0.1', logLevel: 'silent' as const, dataDir: join(tmpdir(), 'sflowscope-test'), persistState: false, clock };
   s = await startServer(common);
   strict = await startServer({ ...common, strictNotFound: true });
   for (const srv of [s, strict]) {
