@@ -131,6 +131,8 @@ export interface FlowEngineStats {
   recordsLost: number;
   /** Spec renormalizations (decay epoch moves). */
   renormalizations: number;
+  /** Flow samples not counted because their sequence number resynchronised (as sFlow-RT). */
+  resyncSkipped: number;
 }
 
 export interface SetFlowOptions {
@@ -147,6 +149,15 @@ interface DsFlows {
   readonly agent: string;
   readonly ds: DataSourceState;
   readonly tables: (FlowTable | undefined)[];
+  // The effective sampling rate as sFlow-RT estimates it (see flowRate()).
+  /** The data source's out-of-order and restart counts when its last flow sample was seen. */
+  ooo: number;
+  restarts: number;
+  /** Effective sampling rate; 0 before the first sample. */
+  r: number;
+  /** Sample pool and declared rate of the last sample. */
+  pool: number;
+  rate: number;
 }
 
 /** A level of the key-tuple interner. */
@@ -541,7 +552,7 @@ export class FlowEngine implements SampleSink {
   readonly config: FlowEngineConfig;
   readonly deps: KeyDeps;
   readonly log: FlowLog;
-  readonly stats: FlowEngineStats = { samples: 0, matches: 0, evictions: 0, entries: 0, tables: 0, recordsLogged: 0, recordsLost: 0, renormalizations: 0 };
+  readonly stats: FlowEngineStats = { samples: 0, matches: 0, evictions: 0, entries: 0, tables: 0, recordsLogged: 0, recordsLost: 0, renormalizations: 0, resyncSkipped: 0 };
   /** Keys held across all tables. */
   entryCount = 0;
   private readonly specs = new Map<string, FlowRuntime>();
@@ -615,7 +626,7 @@ export class FlowEngine implements SampleSink {
     const rt = new FlowRuntime(this, name, compiled, slot, opts.owner, this.now());
     this.specs.set(name, rt);
     this.rebuildLists();
-    if (opts.owner === undefined || old?.owner === undefined) this.changed(name);
+    if (opts.owner === undefined || (old !== undefined && old.owner === undefined)) this.changed(name);
     return spec;
   }
 
@@ -697,7 +708,7 @@ export class FlowEngine implements SampleSink {
     if (ds === this.lastDs) return this.lastDsf!;
     let d = this.dsFlows.get(ds);
     if (d === undefined) {
-      d = { agent, ds, tables: [] };
+      d = { agent, ds, tables: [], ooo: 0, restarts: 0, r: 0, pool: 0, rate: 0 };
       this.dsFlows.set(ds, d);
       let m = this.byAgent.get(agent);
       if (m === undefined) {
@@ -721,18 +732,48 @@ export class FlowEngine implements SampleSink {
     return t;
   }
 
+  /**
+   * The effective sampling rate of a flow sample, as sFlow-RT scales it: per data source, the
+   * declared rate for the first sample, after a rate change, a sequence restart or a resync; else
+   * an EWMA (α = 0.02) of the sample pool's growth per sample received. A late sample keeps the
+   * current rate. A resync — the sequence number jumped ahead by seqno.maxdelta (20) or more —
+   * restarts the estimate and the sample itself is not counted (NaN): sFlow-RT 3.1 does both
+   * (the recorded hsflowd-tunnels-sample replay, which keeps every 5th datagram, matches only so).
+   */
+  private flowRate(dsf: DsFlows, ds: DataSourceState, sample: FlowSample): number {
+    const t = ds.flow;
+    const rate = sample.samplingRate;
+    const pool = sample.samplePool;
+    if (t === null) return rate;
+    const ooo = t.outOfOrder;
+    const restarts = t.restarts;
+    const moved = ooo !== dsf.ooo;
+    dsf.ooo = ooo;
+    const restarted = restarts !== dsf.restarts;
+    dsf.restarts = restarts;
+    if (moved && t.last !== sample.sequence) return dsf.r > 0 ? dsf.r : rate; // late
+    const jump = moved && t.last === sample.sequence && dsf.r > 0;
+    if (dsf.r === 0 || jump || restarted || rate !== dsf.rate || pool === 0) dsf.r = rate;
+    else dsf.r += 0.02 * (((pool - dsf.pool) >>> 0) - dsf.r);
+    dsf.pool = pool;
+    dsf.rate = rate;
+    return jump ? NaN : dsf.r;
+  }
+
   flowSample(ctx: DatagramContext, sample: FlowSample, ds: DataSourceState): void {
     const now = ctx.nowMs;
     const s = this.view;
-    const rate = ds.effectiveSamplingRate > 0 ? ds.effectiveSamplingRate : sample.samplingRate;
-    s.setFlow(ctx.agent.address, ds, now, sample, rate);
+    const dsf = this.dsFlowsOf(ds, ctx.agent.address);
+    const rate = this.flowRate(dsf, ds, sample);
     this.stats.samples++;
+    if (rate !== rate) {
+      this.stats.resyncSkipped++;
+      return;
+    }
+    s.setFlow(ctx.agent.address, ds, now, sample, rate);
     if (this.logSpecs.length > 0) this.advance(now);
     const specs = this.flowSpecs;
-    if (specs.length > 0) {
-      const dsf = this.dsFlowsOf(ds, ctx.agent.address);
-      for (let i = 0; i < specs.length; i++) specs[i]!.process(s, dsf, now);
-    }
+    for (let i = 0; i < specs.length; i++) specs[i]!.process(s, dsf, now);
     this.keys.note(s, now);
     s.release();
     this.afterSample(now);

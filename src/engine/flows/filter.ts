@@ -122,6 +122,8 @@ class Parser {
 
   private comparison(): FilterAst {
     const at = this.i;
+    const c0 = this.s[this.i];
+    if (c0 === '&' || c0 === '|' || c0 === ')') this.fail(`expected a comparison, found ${JSON.stringify(c0)}`);
     let key: string;
     let keyQuoted = false;
     if (this.s[this.i] === "'") {

@@ -59,6 +59,25 @@ const URI_PARTS = ['scheme', 'protocol', 'host', 'port', 'path', 'file', 'extens
 const TRUE = 'true';
 const FALSE = 'false';
 
+/** Results remembered per pure string function (input → output); cleared when full. */
+const PURE_CACHE = 4096;
+
+/**
+ * A pure function of one string, with its results remembered: inputs repeat (stack paths, DNS
+ * names, addresses), and the functions split and slice strings.
+ */
+function cachedPure(f: (v: string) => string | undefined): (v: string) => string | undefined {
+  const cache = new Map<string, string | null>();
+  return (v) => {
+    const c = cache.get(v);
+    if (c !== undefined) return c === null ? undefined : c;
+    const r = f(v);
+    if (cache.size >= PURE_CACHE) cache.clear();
+    cache.set(v, r === undefined ? null : r);
+    return r;
+  };
+}
+
 /** Every attribute name a flow can use (without `.N` suffixes). */
 export function knownAttributes(): string[] {
   return [...new Set([...SAMPLE_ATTRIBUTES, ...attributeNames()])].sort();
@@ -209,11 +228,10 @@ function compileFunction(name: string, args: KeyArg[], deps: KeyDeps, what: stri
       const delim = argText(args[1], what, 1, 'delimiter');
       if (delim === '') throw new FlowSpecError(`${what} the delimiter is empty`);
       const n = argInt(args[2], what, 2, 'count', 0, 1000);
-      const front = name === 'prefix';
+      const f = cachedPure(name === 'prefix' ? (v) => firstTokens(v, delim, n) : (v) => lastTokens(v, delim, n));
       return (s) => {
         const v = k(s);
-        if (v === undefined) return undefined;
-        return front ? firstTokens(v, delim, n) : lastTokens(v, delim, n);
+        return v === undefined ? undefined : f(v);
       };
     }
     case 'first': {
@@ -222,9 +240,7 @@ function compileFunction(name: string, args: KeyArg[], deps: KeyDeps, what: stri
       const delim = argText(args[1], what, 1, 'delimiter');
       if (delim === '') throw new FlowSpecError(`${what} the delimiter is empty`);
       const wanted = new Set(args.slice(2).map((a) => a.text));
-      return (s) => {
-        const v = k(s);
-        if (v === undefined) return undefined;
+      const f = cachedPure((v) => {
         let start = 0;
         for (;;) {
           const i = v.indexOf(delim, start);
@@ -233,6 +249,10 @@ function compileFunction(name: string, args: KeyArg[], deps: KeyDeps, what: stri
           if (i < 0) return undefined;
           start = i + delim.length;
         }
+      });
+      return (s) => {
+        const v = k(s);
+        return v === undefined ? undefined : f(v);
       };
     }
     case 'if': {
@@ -265,9 +285,10 @@ function compileFunction(name: string, args: KeyArg[], deps: KeyDeps, what: stri
       argCount(args, what, 2, 2);
       const k = argKey(args[0], deps, what, 0);
       const bits = argInt(args[1], what, 1, 'bits', 0, 128);
+      const f = cachedPure((v) => maskAddress(v, bits));
       return (s) => {
         const v = k(s);
-        return v === undefined ? undefined : maskAddress(v, bits);
+        return v === undefined ? undefined : f(v);
       };
     }
     case 'group': {
@@ -311,12 +332,14 @@ function compileFunction(name: string, args: KeyArg[], deps: KeyDeps, what: stri
       argCount(args, what, 1, 2);
       const k = argKey(args[0], deps, what, 0);
       const attr = args.length > 1 ? oneOf(args[1]!.text, ['name', 'number'], what, 'attribute') : 'name';
-      return (s) => {
-        const v = k(s);
-        if (v === undefined) return undefined;
+      const f = cachedPure((v) => {
         const hex = macOui(v);
         if (hex === undefined) return undefined;
         return attr === 'number' ? hex : ouiName(hex);
+      });
+      return (s) => {
+        const v = k(s);
+        return v === undefined ? undefined : f(v);
       };
     }
     case 'host': {
@@ -367,9 +390,10 @@ function compileFunction(name: string, args: KeyArg[], deps: KeyDeps, what: stri
       argCount(args, what, 2, 2);
       const k = argKey(args[0], deps, what, 0);
       const part = oneOf(args[1]!.text, URI_PARTS, what, 'part');
+      const f = cachedPure((v) => uriPart(v, part));
       return (s) => {
         const v = k(s);
-        return v === undefined ? undefined : uriPart(v, part);
+        return v === undefined ? undefined : f(v);
       };
     }
     case 'k8s': {

@@ -36,9 +36,8 @@ const MAX_PATTERNS = 4096;
 const TOKEN_INDEX = new Map<string, number>(TOKENS.map((t, i) => [t, i]));
 
 function patternNames(stack: string, mask: number): string[] {
-  const names = new Set<string>(['agent', 'ds', 'inputifindex', 'outputifindex', 'frames', 'bytes']);
+  const names = new Set<string>(['agent', 'ds', 'inputifindex', 'outputifindex', 'frames', 'bytes', 'samplingrate']);
   if ((mask & B_DISCARD) !== 0) names.add('reason');
-  else names.add('samplingrate');
   if ((mask & B_DIRECTION) !== 0) names.add('direction');
   if ((mask & B_HEADER) !== 0) names.add('stripped');
   if ((mask & B_SWITCH) !== 0) for (const n of ['vlansource', 'vlandestination', 'prioritysource', 'prioritydestination']) names.add(n);

@@ -504,7 +504,8 @@ const SAMPLE_READERS: Record<string, Reader> = {
   datasource: (s) => s.ds.id,
   inputifindex: (s) => ifKey(s.inputFormat, s.input),
   outputifindex: (s) => ifKey(s.outputFormat, s.output),
-  samplingrate: (s) => (s.discard ? undefined : num(s.samplingRate)),
+  // a discard is one event: sampling rate 1
+  samplingrate: (s) => (s.discard ? ONE : num(s.samplingRate)),
   direction: (s) => {
     const ds = s.ds;
     if (ds.sourceClass !== 0) return undefined;
