@@ -26,6 +26,7 @@
  * Speed: the hot path allocates only the result object and the payload view (`subarray`), and
  * formats each distinct address once (a bounded cache).
  */
+import { formatIPv4, formatIPv6 } from '../sflow/addresses.js';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -1068,40 +1069,6 @@ class Reassembler {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Address text
+// Address text: one implementation for the whole project (src/sflow/addresses.ts).
 
-/** Dotted-quad text of the IPv4 address at b[o]. */
-export function formatIPv4(b: Uint8Array, o = 0): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-}
-
-/**
- * RFC 5952 text of the IPv6 address at b[o]: lower-case hex, no leading zeros, the longest run
- * (first if tied) of two or more zero groups as `::`, and IPv4-mapped addresses as `::ffff:a.b.c.d`.
- */
-export function formatIPv6(b: Uint8Array, o = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!);
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${formatIPv4(b, o + 12)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number): string =>
-    g.slice(from, to).map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
-}
+export { formatIPv4, formatIPv6 } from '../sflow/addresses.js';

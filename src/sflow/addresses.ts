@@ -1,12 +1,13 @@
-// IPv4/IPv6 text forms. IPv6 follows RFC 5952 the way glibc's inet_ntop writes it (what
-// sflowtool and tshark print): lower-case, longest run (>= 2) of zero words compressed,
-// and IPv4-mapped (::ffff:a.b.c.d) / IPv4-compatible (::a.b.c.d) tails in dotted form.
+// IPv4/IPv6 text forms, one implementation for the project. IPv6 follows RFC 5952:
+// lower-case, no leading zeros, the longest (first if tied) run of two or more zero words
+// compressed, and IPv4-mapped addresses (::ffff:a.b.c.d) with a dotted tail. (glibc's
+// inet_ntop also dots the deprecated IPv4-compatible form ::a.b.c.d; RFC 5952 does not.)
 
-export function formatIPv4(b: Uint8Array, p: number): string {
+export function formatIPv4(b: Uint8Array, p = 0): string {
   return `${b[p]}.${b[p + 1]}.${b[p + 2]}.${b[p + 3]}`;
 }
 
-export function formatIPv6(b: Uint8Array, p: number): string {
+export function formatIPv6(b: Uint8Array, p = 0): string {
   const w = [0, 0, 0, 0, 0, 0, 0, 0];
   let bestBase = -1;
   let bestLen = 0;
@@ -34,11 +35,7 @@ export function formatIPv6(b: Uint8Array, p: number): string {
       continue;
     }
     if (i !== 0) s += ':';
-    if (
-      i === 6 &&
-      bestBase === 0 &&
-      (bestLen === 6 || (bestLen === 7 && w[7] !== 0x0001) || (bestLen === 5 && w[5] === 0xffff))
-    ) {
+    if (i === 6 && bestBase === 0 && bestLen === 5 && w[5] === 0xffff) {
       s += formatIPv4(b, p + 12);
       break;
     }
