@@ -241,7 +241,9 @@ class StatusPage extends LitElement {
           ${this.card('Samples/s', si(r.samples), `${si(n('sFlowFlowSamples'))} flow · ${si(n('sFlowCounterSamples'))} counter`)}
           ${this.card('Parse errors', si(parseErrors), r.parseErrors ? `${si(r.parseErrors)}/s` : 'none recently', parseErrors > 0 ? 'warn' : '')}
           ${this.card('Discarded datagrams', si(discards), `kernel drops ${si(n('sFlowKernelDrops'))}`, discards > 0 ? 'warn' : '')}
-          ${this.card('Active flows', n('activeFlows') !== null ? si(n('activeFlows')) : '—', `${si(n('flowsGenerated'))} generated`)}
+          ${this.card('Active flows', n('flowKeys') !== null ? si(n('flowKeys')) : '—', `${si(n('flowSpecs'))} specs · ${si(n('flowsGenerated'))} logged`)}
+          ${this.card('Reverse DNS', n('dnsEntries') !== null ? `${si(n('dnsEntries'))} names` : 'off', n('dnsEntries') !== null ? `${si(n('dnsHits'))} hits · ${si(n('dnsMisses'))} misses · ${si(n('dnsTimeouts'))} timeouts` : nothing, (n('dnsTimeouts') ?? 0) > 0 ? 'warn' : '')}
+          ${this.card('Kubernetes', n('k8sConnected') === null ? 'off' : n('k8sConnected') === 1 ? 'connected' : 'not connected', n('k8sConnected') === null ? nothing : `${si(n('k8sObjects'))} objects · ${si(n('k8sAddresses'))} addresses`, n('k8sConnected') === 0 ? 'warn' : '')}
           ${this.card('Events', si(n('eventsGenerated')), r.events ? `${si(r.events)}/s` : nothing)}
           ${this.card('Memory', heapPct === null ? '—' : `${heapPct.toFixed(1)}%`, `heap ${bytes(n('heapUsed'))} · rss ${bytes(n('rssBytes'))}`, heapPct !== null && heapPct > 90 ? 'bad' : '')}
           ${this.card('Event-loop lag', lag === null ? '—' : `${lag.toFixed(1)} ms`, n('eventLoopDelayMaxMs') !== null ? `max ${n('eventLoopDelayMaxMs')!.toFixed(1)} ms` : nothing, lag !== null && lag > 100 ? 'warn' : '')}
