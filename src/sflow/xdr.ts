@@ -26,6 +26,10 @@ export class DecodeFault {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 const textEncoder = new TextEncoder();
+// 64-bit and float fields are copied into this scratch word and read from its one DataView:
+// cheaper than creating a DataView over every datagram that has such a field.
+const scratch = new Uint8Array(8);
+const scratchView = new DataView(scratch.buffer);
 
 export function hex(bytes: Uint8Array): string {
   let s = '';
@@ -41,7 +45,6 @@ export function unhex(s: string): Uint8Array {
 
 export class XdrReader {
   bytes: Uint8Array;
-  private dataView: DataView | null = null;
   pos: number;
   /** Reads stop here: the end of the datagram, or of the structure being decoded. */
   end: number;
@@ -62,17 +65,12 @@ export class XdrReader {
   /** Point the reader at another datagram: the hot path reuses one reader instead of allocating. */
   reset(bytes: Uint8Array): this {
     this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.dataView = null;
     this.pos = 0;
     this.end = bytes.length;
     this.padding = null;
     return this;
   }
 
-  /** Created on first use: most structures need only 32-bit words, read straight from the bytes. */
-  private get view(): DataView {
-    return (this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
-  }
 
   /**
    * A view of `n` bytes at `p`, sharing the datagram's memory. Faster than subarray(), which
@@ -114,21 +112,37 @@ export class XdrReader {
     const p = this.pos;
     if (p + 8 > this.end) this.fault('truncated', 'u64');
     this.pos = p + 8;
-    return this.view.getBigUint64(p);
+    const b = this.bytes;
+    scratch[0] = b[p]!;
+    scratch[1] = b[p + 1]!;
+    scratch[2] = b[p + 2]!;
+    scratch[3] = b[p + 3]!;
+    scratch[4] = b[p + 4]!;
+    scratch[5] = b[p + 5]!;
+    scratch[6] = b[p + 6]!;
+    scratch[7] = b[p + 7]!;
+    return scratchView.getBigUint64(0);
   }
 
   f32(): number {
     const p = this.pos;
     if (p + 4 > this.end) this.fault('truncated', 'f32');
     this.pos = p + 4;
-    return this.view.getFloat32(p);
+    const b = this.bytes;
+    scratch[0] = b[p]!;
+    scratch[1] = b[p + 1]!;
+    scratch[2] = b[p + 2]!;
+    scratch[3] = b[p + 3]!;
+    return scratchView.getFloat32(0);
   }
 
   f64(): number {
     const p = this.pos;
     if (p + 8 > this.end) this.fault('truncated', 'f64');
     this.pos = p + 8;
-    return this.view.getFloat64(p);
+    const b = this.bytes;
+    for (let i = 0; i < 8; i++) scratch[i] = b[p + i]!;
+    return scratchView.getFloat64(0);
   }
 
   /** A fixed-size opaque[n] (padded to 4), as a view into the datagram: no copy. */
