@@ -12,8 +12,8 @@
 //  - cluster: 8192 Ethernet/IPv4 TCP/UDP headers between 400 pod addresses (80% of the traffic
 //    from and to 20% of the pods), 10 service ports, DNS queries to two resolvers; each pod's
 //    packets are sampled on the interface (data source) of its node: 20 agents × 8 interfaces;
-//  - scan: every sample a new source address and port (a port scan / spoofed flood): the worst
-//    case for key budgets (constant eviction).
+//  - scan: every sample a new source address and port (a port scan / spoofed flood) seen on 4
+//    interfaces: the worst case for key budgets (every new key evicts one).
 // Specs: the list — the Protocols sunburst (stack + 7 null: wrappers), the two DNS
 // sunburst specs (if:/first:/dns:), two Flow Browser specs (fs _SEP_), ipsource,ipdestination
 // bytes, one with dns: keys, one with a filter (= and ~), one dropped (idle for packet samples),
@@ -171,8 +171,8 @@ function syntheticItems(engine: Engine, count: number, scan: boolean): Item[] {
       output: 11,
       records: [{ kind: 'sampled_header', tag: 1, headerProtocol: 1, frameLength: udp ? 94 : 1414, stripped: 4, header: h } as never],
     };
-    // a pod's packets are sampled on its node's interface (scan: spread over every interface)
-    const ds = dss[scan ? i % dss.length : srcPod % dss.length]!;
+    // a pod's packets are sampled on its node's interface (scan: on 4 interfaces, far beyond the key budget)
+    const ds = dss[scan ? i % 4 : srcPod % dss.length]!;
     out.push({ ctx: { agent: ds.agent, source: ds.agent.address, nowMs: 0, datagram: null as never }, sample, ds });
   }
   return out;

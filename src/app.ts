@@ -19,6 +19,8 @@ import { FlowEngine } from './engine/flows/engine.js';
 import type { KeyDeps } from './engine/flows/keys.js';
 import type { FlowEngineConfig } from './engine/flows/engine.js';
 import { flowEngineExportSource } from './engine/prometheus/flow-engine.js';
+import { loadGeoIp } from './engine/flows/geo.js';
+import { readFileSync } from 'node:fs';
 import type { SampleSink } from './engine/sink.js';
 import { CaptureFeed, captureMs, loadCaptureDatagrams } from './ingest/capture-feed.js';
 import { UdpReceiver } from './ingest/udp.js';
@@ -153,6 +155,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           { groups: registries.groups, maps: registries.maps, ...options.flowDeps },
         );
   ctx.flows = flows;
+  if (flows !== null && (config.geoipCountry !== null || config.geoipAsn !== null)) {
+    try {
+      flows.setDeps({ geo: loadGeoIp((p) => readFileSync(p), config.geoipCountry, config.geoipAsn) });
+    } catch (err) {
+      logger.error({ err }, 'GeoIP database unusable: country: and asn: flow keys are null');
+    }
+  }
   if (flows !== null) {
     flows.attachStateStore(registries.state);
     registries.thresholds.setFlowValues(flows);

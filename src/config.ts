@@ -49,6 +49,10 @@ export interface ServerConfig {
   flowTimeoutMs: number;
   /** Flow engine: completed flow records kept for /flows/json. */
   flowLogMax: number;
+  /** GeoLite2-Country database for `country:` keys (null: those keys are null). */
+  geoipCountry: string | null;
+  /** GeoLite2-ASN database for `asn:` keys. */
+  geoipAsn: string | null;
 }
 
 type Kind = 'port' | 'string' | 'path' | 'bool' | 'count' | 'bytes' | 'duration' | 'pace' | 'level';
@@ -98,6 +102,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'flowMaxKeys', flag: '--flow-max-keys', env: 'SFLOWSCOPE_FLOW_MAX_KEYS', kind: 'count', defaultText: '1000', help: 'Key budget of each flow on each data source: beyond it the key with the smallest value is evicted (counted in flowKeyEvictions).' },
   { key: 'flowMaxEntries', flag: '--flow-max-entries', env: 'SFLOWSCOPE_FLOW_MAX_ENTRIES', kind: 'count', defaultText: '1000000', help: 'Flow keys held across all flows and data sources; beyond it the table being added to evicts its smallest key.' },
   { key: 'flowTimeoutMs', flag: '--flow-timeout', env: 'SFLOWSCOPE_FLOW_TIMEOUT', kind: 'duration', defaultText: '5s', help: 'A logged flow (log:true) whose key had no sample for this long ends at its last sample; 0 = sFlow-RT 3.1 timing (idle flows end at a 10 s sweep once activeTimeout old). See docs/flows.md.' },
+  { key: 'geoipCountry', flag: '--geoip-country', env: 'SFLOWSCOPE_GEOIP_COUNTRY', kind: 'path', defaultText: '(none)', help: 'GeoLite2-Country database (.mmdb) for the country: flow key function; without one country: keys are null.' },
+  { key: 'geoipAsn', flag: '--geoip-asn', env: 'SFLOWSCOPE_GEOIP_ASN', kind: 'path', defaultText: '(none)', help: 'GeoLite2-ASN database (.mmdb) for the asn: flow key function; without one asn: keys are null.' },
   { key: 'flowLogMax', flag: '--flow-log-max', env: 'SFLOWSCOPE_FLOW_LOG_MAX', kind: 'count', defaultText: '1000', help: 'Completed flow records kept for /flows/json (sFlow-RT flows.max); the oldest go first.' },
   { key: 'prometheusComments', flag: '--prometheus-comments', env: 'SFLOWSCOPE_PROMETHEUS_COMMENTS', kind: 'bool', defaultText: 'true', help: 'Write `# HELP` and `# TYPE` lines in the sFlow-RT compatible Prometheus answers; false = sample lines only, exactly as sFlow-RT.' },
 ];
@@ -142,6 +148,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   flowMaxEntries: 1_000_000,
   flowTimeoutMs: 5000,
   flowLogMax: 1000,
+  geoipCountry: null,
+  geoipAsn: null,
 };
 
 export class ConfigError extends Error {

@@ -271,7 +271,7 @@ export class FlowRuntime implements TableOwner {
     let t = dsf.tables[this.slot];
     if (t === undefined) t = this.engine.createTable(this, dsf);
     let e: FlowEntry;
-    if (node !== null && node.table === t && node.entry!.hi >= 0) {
+    if (node !== null && node.table === t && node.entry!.hi >= 0 && node.entry!.key === key) {
       // the tuple's entry in this table
       e = node.entry!;
       if (this.simple) {

@@ -100,13 +100,32 @@ export class FlowEntry {
   nextIdle: FlowEntry | null = null;
 
   constructor(
-    readonly key: string,
+    public key: string,
     readonly table: FlowTable,
     slots: number,
     now: number,
   ) {
     this.acc = slots > 0 ? new Float64Array(slots) : null;
     this.lastUpdate = now;
+  }
+
+  /** Make an evicted entry of the same table a fresh entry for `key` (no allocation under churn). */
+  reuse(key: string, now: number): void {
+    this.key = key;
+    this.hi = -1;
+    this.rank = 0;
+    this.hk = 0;
+    this.v0 = 0;
+    if (this.acc !== null) this.acc.fill(0);
+    this.lastUpdate = now;
+    this.distinct = null;
+    this.recOpen = false;
+    this.recStart = 0;
+    this.recLast = 0;
+    this.chainStart = NaN;
+    this.started = false;
+    this.prevIdle = null;
+    this.nextIdle = null;
   }
 }
 
@@ -151,9 +170,14 @@ export class FlowTable {
   add(key: string, x: number, s: SampleView, now: number, room: boolean): FlowEntry {
     const e = this.map.get(key);
     if (e !== undefined) return this.bump(e, x, s, now);
-    if (!room && this.heap.length > 0) this.evictMin(now);
-    const L = this.owner.layout;
-    const n = new FlowEntry(key, this, L.simple ? 0 : L.slots, now);
+    let n: FlowEntry;
+    if (!room && this.heap.length > 0) {
+      n = this.evictMin(now);
+      n.reuse(key, now);
+    } else {
+      const L = this.owner.layout;
+      n = new FlowEntry(key, this, L.simple ? 0 : L.slots, now);
+    }
     this.map.set(key, n);
     this.bump(n, x, s, now);
     n.hk = n.rank;
@@ -260,8 +284,8 @@ export class FlowTable {
     }
   }
 
-  /** Remove the smallest key. */
-  private evictMin(now: number): void {
+  /** Remove the smallest key; returns its entry (the caller may reuse it). */
+  private evictMin(now: number): FlowEntry {
     const h = this.heap;
     let e = h[0]!;
     // keys that grew since they were placed go back with their current rank
@@ -273,6 +297,7 @@ export class FlowTable {
     this.remove(e);
     this.evictions++;
     this.owner.evicted(e, now);
+    return e;
   }
 
   /** Remove an entry (eviction or sweep). */
