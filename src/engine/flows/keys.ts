@@ -118,13 +118,17 @@ export function attribute(name: string, what: string): Reader {
 }
 
 /**
- * Compile a parsed key expression. Key functions are memoised per sample by their text, so a
- * `dns:ipsource` read by several specs is computed once per sample.
+ * Compile a parsed key expression. Key functions that do real work are memoised per sample by
+ * their text, so a `dns:ipsource` read by several specs is computed once per sample.
  */
 export function compileKey(e: KeyExpr, deps: KeyDeps, what: string): Reader {
   if (e.kind === 'attr') return attribute(e.name, what);
-  return memoized(`fn:${e.source}`, compileFunction(e.name, e.args, deps, `${what}: ${e.name}:`));
+  const r = compileFunction(e.name, e.args, deps, `${what}: ${e.name}:`);
+  // cheap compositions of (memoised) attributes are not worth a memo slot
+  return CHEAP_FUNCTIONS.has(e.name) ? r : memoized(`fn:${e.source}`, r);
 }
+
+const CHEAP_FUNCTIONS: ReadonlySet<string> = new Set(['null', 'or', 'eq', 'range', 'if', 'link', 'node']);
 
 function argKey(a: KeyArg | undefined, deps: KeyDeps, what: string, idx: number): Reader {
   if (a === undefined) throw new FlowSpecError(`${what} argument ${idx + 1} (a key) is missing`);

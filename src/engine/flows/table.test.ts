@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { FlowTable, ValueLayout, type FlowEntry, type TableOwner } from './table.js';
 import type { SampleView } from './sample.js';
 
-function owner(evicted: FlowEntry[]): TableOwner {
+function owner(evicted: { key: string; rank: number }[]): TableOwner {
   return {
     layout: new ValueLayout([{ source: 'frames', kind: 'sum', read: () => 1, distinct: null }]),
     factor: 1,
     tauMs: 1000,
     t0: 0,
     tSeconds: 1,
-    evicted: (e) => evicted.push(e),
+    // the entry object is reused for the next key: keep what it was
+    evicted: (e: FlowEntry) => evicted.push({ key: e.key, rank: e.rank }),
   };
 }
 
@@ -17,7 +18,7 @@ describe('FlowTable', () => {
   it('evicts the key with the smallest current value, although heap positions are updated lazily', () => {
     let seed = 1;
     const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
-    const evicted: FlowEntry[] = [];
+    const evicted: { key: string; rank: number }[] = [];
     const t = new FlowTable(owner(evicted), null as never, 'a');
     const s = { scale: 1 } as SampleView;
     for (let i = 0; i < 20_000; i++) {
