@@ -20,6 +20,7 @@ import { QueryError, parseAgents, parseFilter, parseMetricSpec, splitList } from
 import type { ApiContext } from './context.js';
 import type { ApiPlugin } from './index.js';
 import { HttpError } from './errors.js';
+import { CpuLoad } from './cpu-load.js';
 
 export interface PrometheusOptions {
   /** Most series in one scrape answer (the rest are left out and counted). Default 100000. */
@@ -76,39 +77,6 @@ const ANALYZER_HELP: Record<string, string> = {
 
 const textResponse = { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } };
 
-/** CPU load since the previous call (0..1), like Java's getProcessCpuLoad / getSystemCpuLoad. */
-class CpuLoad {
-  private lastWall = performance.now();
-  private lastProc = process.cpuUsage();
-  private lastSys = sysTimes();
-  process = 0;
-  system = 0;
-  sample(): void {
-    const wall = performance.now();
-    if (wall - this.lastWall < 250) return;
-    const proc = process.cpuUsage();
-    const sys = sysTimes();
-    const dProc = (proc.user - this.lastProc.user + proc.system - this.lastProc.system) / 1000;
-    this.process = clamp01(dProc / ((wall - this.lastWall) * os.availableParallelism()));
-    const dTotal = sys.total - this.lastSys.total;
-    this.system = dTotal > 0 ? clamp01(1 - (sys.idle - this.lastSys.idle) / dTotal) : 0;
-    this.lastWall = wall;
-    this.lastProc = proc;
-    this.lastSys = sys;
-  }
-}
-function clamp01(x: number): number {
-  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
-}
-function sysTimes(): { idle: number; total: number } {
-  let idle = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    idle += c.times.idle;
-    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
-  }
-  return { idle, total };
-}
 
 function one(q: Record<string, unknown>, k: string): string | undefined {
   const v = q[k];

@@ -7,44 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { BAD_INPUT_REASONS } from '../engine/pipeline.js';
 import { sendJson } from './json.js';
+import { CpuLoad } from './cpu-load.js';
 
-/** CPU load between successive /analyzer/json calls (Java's getProcessCpuLoad / getSystemCpuLoad: 0..1). */
-class CpuLoad {
-  private lastWall = performance.now();
-  private lastProc = process.cpuUsage();
-  private lastSys = sysTimes();
-  process = 0;
-  system = 0;
-
-  sample(): void {
-    const wall = performance.now();
-    if (wall - this.lastWall < 250) return;
-    const proc = process.cpuUsage();
-    const sys = sysTimes();
-    const cpus = os.availableParallelism();
-    const dProc = (proc.user - this.lastProc.user + proc.system - this.lastProc.system) / 1000;
-    this.process = clamp01(dProc / ((wall - this.lastWall) * cpus));
-    const dTotal = sys.total - this.lastSys.total;
-    this.system = dTotal > 0 ? clamp01(1 - (sys.idle - this.lastSys.idle) / dTotal) : 0;
-    this.lastWall = wall;
-    this.lastProc = proc;
-    this.lastSys = sys;
-  }
-}
-
-function clamp01(x: number): number {
-  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
-}
-
-function sysTimes(): { idle: number; total: number } {
-  let idle = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    idle += c.times.idle;
-    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
-  }
-  return { idle, total };
-}
 
 const textSchema = { 200: { description: 'text', content: { 'text/plain': { schema: { type: 'string' } } } } };
 
