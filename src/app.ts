@@ -27,6 +27,8 @@ import { UdpReceiver } from './ingest/udp.js';
 import { THREADED_UDP_AVAILABLE, ThreadedUdpReceiver } from './ingest/udp-thread.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
+import { applyServerLimits, fastifyServerOptions, loadTls } from './api/http-options.js';
+import { registerAccess } from './api/access/index.js';
 
 export interface ServerOptions extends Partial<ServerConfig> {
   /** Logger (default: pino at config.logLevel on stdout). */
@@ -177,14 +179,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   gcObserver.observe({ entryTypes: ['gc'] });
 
-  const http: FastifyInstance = Fastify({
+  const tls = loadTls(config);
+  // Typed as the plain-HTTP instance: with TLS only the server class differs, no route sees it.
+  const http = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !config.httpLog }),
     routerOptions: { maxParamLength: 16_384, ignoreTrailingSlash: true },
-    bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
-  });
+    ...fastifyServerOptions(config, tls),
+  }) as unknown as FastifyInstance;
   const hs = ctx.http;
+  applyServerLimits(http.server, config, hs);
   http.server.on('connection', (sock) => {
     hs.connectionsCurrent++;
     hs.connectionsTotal++;
@@ -200,6 +205,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     else if (Buffer.isBuffer(payload)) hs.bytesSent += payload.length;
     return payload;
   });
+  await registerAccess(http, config, ctx);
   const prometheus = prometheusPlugin({ maxSeries: config.prometheusMaxSeries, comments: config.prometheusComments, flows: typeof options.flowExport === 'function' ? options.flowExport() : (options.flowExport ?? (flows !== null ? flowEngineExportSource(flows) : null)) });
   await registerApi(http, ctx, [...REGISTRY_API_PLUGINS, ...(flows !== null ? [flowRoutes(flows)] : []), prometheus, ...(options.apiPlugins ?? [])]);
 
@@ -273,7 +279,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger,
     httpPort,
     sflowPort: udp?.port ?? null,
-    url: `http://${loopbackFor(config.httpBind)}:${httpPort}`,
+    url: `${tls !== null ? 'https' : 'http'}://${loopbackFor(config.httpBind)}:${httpPort}`,
     capture: feed,
     captureDone,
     flows,

@@ -2,6 +2,8 @@
 // default and meaning. `--help` and docs/configuration.md are written from it (a test checks that
 // the doc lists every row). Precedence: flag > environment > default.
 
+import { parseCidr } from './engine/groups.js';
+
 export type PcapPace = 'realtime' | 'max';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -53,9 +55,47 @@ export interface ServerConfig {
   geoipCountry: string | null;
   /** GeoLite2-ASN database for `asn:` keys. */
   geoipAsn: string | null;
+  /** Flow engine: flow definitions held at most (user, app and Prometheus-export specs together). */
+  maxFlowSpecs: number;
+  /** Custom (rtmetric) metric names kept per data source; standard structures are bounded by the catalogue. */
+  maxMetricsPerDataSource: number;
+  maxGroups: number;
+  maxMaps: number;
+  maxThresholds: number;
+
+  // Access (docs/security.md)
+  /** Refuse every change (PUT/POST/DELETE) with 403, as sFlow-RT's http.readonly. */
+  readonly: boolean;
+  /** File of bearer tokens (one per line); null: no authentication. */
+  authTokenFile: string | null;
+  /** What the tokens protect: `writes` (PUT/POST/DELETE) or `all` requests. */
+  authScope: AuthScope;
+  /** PEM certificate chain and key: serve HTTPS instead of HTTP. */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** Origins allowed cross-origin requests (comma list, or `*`); empty: CORS off. */
+  corsOrigin: string;
+  /** Largest request body accepted, bytes (413 beyond). */
+  httpBodyLimit: number;
+  /** Writes (PUT/POST/DELETE) per client address per minute; 0 = unlimited. */
+  writeRateLimit: number;
+  /** Most HTTP connections open at once (further ones are closed at once). */
+  httpMaxConnections: number;
+  /** Largest request head (request line + headers), bytes (431 beyond). */
+  httpMaxHeaderBytes: number;
+  /** Time a client has to send its request headers (408 after). */
+  httpHeadersTimeoutMs: number;
+  /** Time a client has to send its whole request (408 after). */
+  httpRequestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this long. */
+  httpKeepAliveTimeoutMs: number;
+  /** sFlow accepted only from these source prefixes (comma list of CIDRs); empty: from anywhere. */
+  agentsAllow: string;
 }
 
-type Kind = 'port' | 'string' | 'path' | 'bool' | 'count' | 'bytes' | 'duration' | 'pace' | 'level';
+export type AuthScope = 'writes' | 'all';
+
+type Kind = 'port' | 'string' | 'path' | 'bool' | 'count' | 'count0' | 'bytes' | 'duration' | 'pace' | 'level' | 'scope' | 'cidrs';
 
 export interface OptionDef {
   key: keyof ServerConfig;
@@ -65,6 +105,12 @@ export interface OptionDef {
   /** Default as written in --help and docs. */
   defaultText: string;
   help: string;
+  /** Argument name in --help, when the kind's is not right. */
+  arg?: string;
+  /** A bound on memory, work or connections: listed in the limits table of docs/limits.md. */
+  limit?: true;
+  /** An access-control setting: listed in docs/security.md. */
+  access?: true;
 }
 
 export const OPTIONS: readonly OptionDef[] = [
@@ -78,10 +124,10 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'pcapHoldClock', flag: '--pcap-hold-clock', env: 'SFLOWSCOPE_PCAP_HOLD_CLOCK', kind: 'bool', defaultText: 'false', help: 'After the capture ends, keep the engine clock at its last timestamp (default: it runs on at wall-clock speed).' },
   { key: 'udpRecvBuffer', flag: '--udp-recv-buffer', env: 'SFLOWSCOPE_UDP_RECV_BUFFER', kind: 'bytes', defaultText: '8MiB', help: 'Requested SO_RCVBUF of the sFlow socket (the kernel caps it at net.core.rmem_max).' },
   { key: 'udpThread', flag: '--udp-thread', env: 'SFLOWSCOPE_UDP_THREAD', kind: 'bool', defaultText: 'true', help: 'Receive UDP on a separate thread (datagrams reach the engine through a shared-memory ring); false = on the main thread.' },
-  { key: 'maxDatagramBytes', flag: '--max-datagram-bytes', env: 'SFLOWSCOPE_MAX_DATAGRAM_BYTES', kind: 'count', defaultText: '65535', help: 'Larger datagrams are counted (sFlowDatagramsTooLarge) and discarded.' },
-  { key: 'maxAgents', flag: '--max-agents', env: 'SFLOWSCOPE_MAX_AGENTS', kind: 'count', defaultText: '10000', help: 'Most agents held; beyond it the least recently seen is evicted (counted).' },
-  { key: 'maxDataSources', flag: '--max-data-sources', env: 'SFLOWSCOPE_MAX_DATA_SOURCES', kind: 'count', defaultText: '250000', help: 'Most data sources held in all; the least recently seen is evicted (counted).' },
-  { key: 'maxDataSourcesPerAgent', flag: '--max-data-sources-per-agent', env: 'SFLOWSCOPE_MAX_DATA_SOURCES_PER_AGENT', kind: 'count', defaultText: '4096', help: 'Most data sources held for one agent.' },
+  { key: 'maxDatagramBytes', flag: '--max-datagram-bytes', env: 'SFLOWSCOPE_MAX_DATAGRAM_BYTES', kind: 'count', defaultText: '65535', help: 'Larger datagrams are counted (sFlowDatagramsTooLarge) and discarded.', limit: true },
+  { key: 'maxAgents', flag: '--max-agents', env: 'SFLOWSCOPE_MAX_AGENTS', kind: 'count', defaultText: '10000', help: 'Most agents held; beyond it the least recently seen is evicted (counted).', limit: true },
+  { key: 'maxDataSources', flag: '--max-data-sources', env: 'SFLOWSCOPE_MAX_DATA_SOURCES', kind: 'count', defaultText: '250000', help: 'Most data sources held in all; the least recently seen is evicted (counted).', limit: true },
+  { key: 'maxDataSourcesPerAgent', flag: '--max-data-sources-per-agent', env: 'SFLOWSCOPE_MAX_DATA_SOURCES_PER_AGENT', kind: 'count', defaultText: '4096', help: 'Most data sources held for one agent.', limit: true },
   { key: 'agentTimeoutMs', flag: '--agent-timeout', env: 'SFLOWSCOPE_AGENT_TIMEOUT', kind: 'duration', defaultText: '600s', help: 'An agent silent this long is removed with everything it reported (sFlow-RT stale.age).' },
   { key: 'dataSourceTimeoutMs', flag: '--data-source-timeout', env: 'SFLOWSCOPE_DATA_SOURCE_TIMEOUT', kind: 'duration', defaultText: '600s', help: 'A data source silent this long is removed (its agent may still be talking).' },
   { key: 'stoppedRetentionMs', flag: '--stopped-retention', env: 'SFLOWSCOPE_STOPPED_RETENTION', kind: 'duration', defaultText: '10s', help: 'A container/VM that reported its end (state shutoff) disappears this long after.' },
@@ -93,19 +139,38 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'httpLog', flag: '--http-log', env: 'SFLOWSCOPE_HTTP_LOG', kind: 'bool', defaultText: 'false', help: 'Log every HTTP request.' },
   { key: 'persistState', flag: '--persist-state', env: 'SFLOWSCOPE_PERSIST_STATE', kind: 'bool', defaultText: 'true', help: 'Keep flow definitions, groups, maps and thresholds in <data-dir>/state.json and load them at start (docs/state.md); false = in memory only.' },
   { key: 'stateDebounceMs', flag: '--state-debounce', env: 'SFLOWSCOPE_STATE_DEBOUNCE', kind: 'duration', defaultText: '1s', help: 'Delay between a change (PUT/DELETE) and the write of the state file; changes meanwhile go in the same write.' },
-  { key: 'maxEvents', flag: '--max-events', env: 'SFLOWSCOPE_MAX_EVENTS', kind: 'count', defaultText: '1000', help: 'Threshold events kept for /events/json; the oldest go first (sFlow-RT events.max).' },
-  { key: 'eventMaxAgeMs', flag: '--event-max-age', env: 'SFLOWSCOPE_EVENT_MAX_AGE', kind: 'duration', defaultText: '24h', help: 'Threshold events older than this are dropped.' },
+  { key: 'maxEvents', flag: '--max-events', env: 'SFLOWSCOPE_MAX_EVENTS', kind: 'count', defaultText: '1000', help: 'Threshold events kept for /events/json; the oldest go first (sFlow-RT events.max).', limit: true },
+  { key: 'eventMaxAgeMs', flag: '--event-max-age', env: 'SFLOWSCOPE_EVENT_MAX_AGE', kind: 'duration', defaultText: '24h', help: 'Threshold events older than this are dropped.', limit: true },
   { key: 'thresholdIntervalMs', flag: '--threshold-interval', env: 'SFLOWSCOPE_THRESHOLD_INTERVAL', kind: 'duration', defaultText: '1s', help: 'How often thresholds are evaluated (at least 100ms).' },
-  { key: 'longPollMaxWaiters', flag: '--long-poll-max-waiters', env: 'SFLOWSCOPE_LONG_POLL_MAX_WAITERS', kind: 'count', defaultText: '1000', help: 'Most long-poll requests (/events/json with timeout) waiting at once; beyond it 503 with Retry-After.' },
-  { key: 'longPollMaxTimeoutMs', flag: '--long-poll-max-timeout', env: 'SFLOWSCOPE_LONG_POLL_MAX_TIMEOUT', kind: 'duration', defaultText: '60s', help: 'Longest wait granted to a long-poll request, whatever its timeout parameter asks.' },
-  { key: 'prometheusMaxSeries', flag: '--prometheus-max-series', env: 'SFLOWSCOPE_PROMETHEUS_MAX_SERIES', kind: 'count', defaultText: '100000', help: 'Most series in one answer of the /prometheus and /app/prometheus endpoints; the rest are left out and counted (sflowscope_prometheus_series_dropped_total).' },
-  { key: 'flowMaxKeys', flag: '--flow-max-keys', env: 'SFLOWSCOPE_FLOW_MAX_KEYS', kind: 'count', defaultText: '1000', help: 'Key budget of each flow on each data source: beyond it the key with the smallest value is evicted (counted in flowKeyEvictions).' },
-  { key: 'flowMaxEntries', flag: '--flow-max-entries', env: 'SFLOWSCOPE_FLOW_MAX_ENTRIES', kind: 'count', defaultText: '1000000', help: 'Flow keys held across all flows and data sources; beyond it the table being added to evicts its smallest key.' },
+  { key: 'longPollMaxWaiters', flag: '--long-poll-max-waiters', env: 'SFLOWSCOPE_LONG_POLL_MAX_WAITERS', kind: 'count', defaultText: '1000', help: 'Most long-poll requests (/events/json with timeout) waiting at once; beyond it 503 with Retry-After.', limit: true },
+  { key: 'longPollMaxTimeoutMs', flag: '--long-poll-max-timeout', env: 'SFLOWSCOPE_LONG_POLL_MAX_TIMEOUT', kind: 'duration', defaultText: '60s', help: 'Longest wait granted to a long-poll request, whatever its timeout parameter asks.', limit: true },
+  { key: 'prometheusMaxSeries', flag: '--prometheus-max-series', env: 'SFLOWSCOPE_PROMETHEUS_MAX_SERIES', kind: 'count', defaultText: '100000', help: 'Most series in one answer of the /prometheus and /app/prometheus endpoints; the rest are left out and counted (sflowscope_prometheus_series_dropped_total).', limit: true },
+  { key: 'flowMaxKeys', flag: '--flow-max-keys', env: 'SFLOWSCOPE_FLOW_MAX_KEYS', kind: 'count', defaultText: '1000', help: 'Key budget of each flow on each data source: beyond it the key with the smallest value is evicted (counted in flowKeyEvictions).', limit: true },
+  { key: 'flowMaxEntries', flag: '--flow-max-entries', env: 'SFLOWSCOPE_FLOW_MAX_ENTRIES', kind: 'count', defaultText: '1000000', help: 'Flow keys held across all flows and data sources; beyond it the table being added to evicts its smallest key.', limit: true },
   { key: 'flowTimeoutMs', flag: '--flow-timeout', env: 'SFLOWSCOPE_FLOW_TIMEOUT', kind: 'duration', defaultText: '5s', help: 'A logged flow (log:true) whose key had no sample for this long ends at its last sample; 0 = sFlow-RT 3.1 timing (idle flows end at a 10 s sweep once activeTimeout old). See docs/flows.md.' },
   { key: 'geoipCountry', flag: '--geoip-country', env: 'SFLOWSCOPE_GEOIP_COUNTRY', kind: 'path', defaultText: '(none)', help: 'GeoLite2-Country database (.mmdb) for the country: flow key function; without one country: keys are null.' },
   { key: 'geoipAsn', flag: '--geoip-asn', env: 'SFLOWSCOPE_GEOIP_ASN', kind: 'path', defaultText: '(none)', help: 'GeoLite2-ASN database (.mmdb) for the asn: flow key function; without one asn: keys are null.' },
-  { key: 'flowLogMax', flag: '--flow-log-max', env: 'SFLOWSCOPE_FLOW_LOG_MAX', kind: 'count', defaultText: '1000', help: 'Completed flow records kept for /flows/json (sFlow-RT flows.max); the oldest go first.' },
+  { key: 'flowLogMax', flag: '--flow-log-max', env: 'SFLOWSCOPE_FLOW_LOG_MAX', kind: 'count', defaultText: '1000', help: 'Completed flow records kept for /flows/json (sFlow-RT flows.max); the oldest go first.', limit: true },
   { key: 'prometheusComments', flag: '--prometheus-comments', env: 'SFLOWSCOPE_PROMETHEUS_COMMENTS', kind: 'bool', defaultText: 'true', help: 'Write `# HELP` and `# TYPE` lines in the sFlow-RT compatible Prometheus answers; false = sample lines only, exactly as sFlow-RT.' },
+  { key: 'maxFlowSpecs', flag: '--max-flows', env: 'SFLOWSCOPE_MAX_FLOWS', kind: 'count', defaultText: '1000', help: 'Most flow definitions held (yours, the apps\' and Prometheus exports\'); one more is refused with 400.', limit: true },
+  { key: 'maxMetricsPerDataSource', flag: '--max-metrics-per-data-source', env: 'SFLOWSCOPE_MAX_METRICS_PER_DATA_SOURCE', kind: 'count', defaultText: '1024', help: 'Most custom (rtmetric) metric names kept per data source; further names are refused (counted). Standard sFlow structures are bounded by the structure catalogue.', limit: true },
+  { key: 'maxGroups', flag: '--max-groups', env: 'SFLOWSCOPE_MAX_GROUPS', kind: 'count', defaultText: '1000', help: 'Most address groups (/group); one more is refused with 400.', limit: true },
+  { key: 'maxMaps', flag: '--max-maps', env: 'SFLOWSCOPE_MAX_MAPS', kind: 'count', defaultText: '1000', help: 'Most maps (/map); one more is refused with 400.', limit: true },
+  { key: 'maxThresholds', flag: '--max-thresholds', env: 'SFLOWSCOPE_MAX_THRESHOLDS', kind: 'count', defaultText: '1000', help: 'Most thresholds (/threshold); one more is refused with 400.', limit: true },
+  { key: 'readonly', flag: '--readonly', env: 'SFLOWSCOPE_READONLY', kind: 'bool', defaultText: 'false', help: 'Refuse every change (PUT, POST, DELETE) with 403, as sFlow-RT\'s http.readonly.', access: true },
+  { key: 'authTokenFile', flag: '--auth-token-file', env: 'SFLOWSCOPE_AUTH_TOKEN_FILE', kind: 'path', defaultText: '(none)', help: 'File of bearer tokens, one per line: requests in --auth-scope must send `Authorization: Bearer <token>` (401 without, 403 with a wrong one). Without it nothing asks for a token.', access: true },
+  { key: 'authScope', flag: '--auth-scope', env: 'SFLOWSCOPE_AUTH_SCOPE', kind: 'scope', defaultText: 'writes', help: '`writes`: tokens guard PUT, POST and DELETE; `all`: every request except /status (for probes).', access: true },
+  { key: 'tlsCert', flag: '--tls-cert', env: 'SFLOWSCOPE_TLS_CERT', kind: 'path', defaultText: '(none)', help: 'PEM certificate chain: with --tls-key the API and UI are served over HTTPS only.', access: true },
+  { key: 'tlsKey', flag: '--tls-key', env: 'SFLOWSCOPE_TLS_KEY', kind: 'path', defaultText: '(none)', help: 'PEM private key of --tls-cert.', access: true },
+  { key: 'corsOrigin', flag: '--cors-origin', env: 'SFLOWSCOPE_CORS_ORIGIN', kind: 'string', arg: 'ORIGIN,...', defaultText: '(off)', help: 'Origins allowed to call the API from a browser page of theirs (comma list of origins, or `*`). Default: no cross-origin access.', access: true },
+  { key: 'writeRateLimit', flag: '--write-rate-limit', env: 'SFLOWSCOPE_WRITE_RATE_LIMIT', kind: 'count0', defaultText: '600', help: 'Changes (PUT, POST, DELETE) one client address may make per minute; beyond it 429 with Retry-After. 0 = unlimited.', limit: true, access: true },
+  { key: 'httpBodyLimit', flag: '--http-body-limit', env: 'SFLOWSCOPE_HTTP_BODY_LIMIT', kind: 'bytes', defaultText: '1MiB', help: 'Largest request body; a larger one is refused with 413 before it is read.', limit: true },
+  { key: 'httpMaxConnections', flag: '--http-max-connections', env: 'SFLOWSCOPE_HTTP_MAX_CONNECTIONS', kind: 'count', defaultText: '1024', help: 'Most HTTP connections open at once; further ones are closed as they arrive (counted).', limit: true },
+  { key: 'httpMaxHeaderBytes', flag: '--http-max-header-bytes', env: 'SFLOWSCOPE_HTTP_MAX_HEADER_BYTES', kind: 'bytes', defaultText: '16KiB', help: 'Largest request line plus headers; larger requests get 431.', limit: true },
+  { key: 'httpHeadersTimeoutMs', flag: '--http-headers-timeout', env: 'SFLOWSCOPE_HTTP_HEADERS_TIMEOUT', kind: 'duration', defaultText: '10s', help: 'A client that has not sent its request headers within this time gets 408 and is disconnected.', limit: true },
+  { key: 'httpRequestTimeoutMs', flag: '--http-request-timeout', env: 'SFLOWSCOPE_HTTP_REQUEST_TIMEOUT', kind: 'duration', defaultText: '30s', help: 'A client that has not sent its whole request (headers and body) within this time gets 408 and is disconnected. Long-poll waits do not count.', limit: true },
+  { key: 'httpKeepAliveTimeoutMs', flag: '--http-keep-alive-timeout', env: 'SFLOWSCOPE_HTTP_KEEP_ALIVE_TIMEOUT', kind: 'duration', defaultText: '65s', help: 'An idle keep-alive connection is closed after this long.', limit: true },
+  { key: 'agentsAllow', flag: '--agents-allow', env: 'SFLOWSCOPE_AGENTS_ALLOW', kind: 'cidrs', defaultText: '(any)', help: 'Accept sFlow only from these source addresses (comma list of CIDRs, e.g. 10.0.0.0/8,fd00::/8); datagrams from elsewhere are dropped and counted (sFlowBadInput.source_not_allowed).', access: true },
 ];
 
 /** `--bind` sets both bind addresses (it is not a field of its own). */
@@ -150,10 +215,34 @@ export const DEFAULT_CONFIG: ServerConfig = {
   flowLogMax: 1000,
   geoipCountry: null,
   geoipAsn: null,
+  maxFlowSpecs: 1000,
+  maxMetricsPerDataSource: 1024,
+  maxGroups: 1000,
+  maxMaps: 1000,
+  maxThresholds: 1000,
+  readonly: false,
+  authTokenFile: null,
+  authScope: 'writes',
+  tlsCert: null,
+  tlsKey: null,
+  corsOrigin: '',
+  writeRateLimit: 600,
+  httpBodyLimit: 1024 * 1024,
+  httpMaxConnections: 1024,
+  httpMaxHeaderBytes: 16 * 1024,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  httpKeepAliveTimeoutMs: 65_000,
+  agentsAllow: '',
 };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+}
+
+/** `a, b,,c` → [a, b, c]. */
+export function splitList(raw: string): string[] {
+  return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -188,6 +277,25 @@ function parseValue(def: OptionDef, raw: string): unknown {
       const n = Number(raw);
       if (!Number.isInteger(n) || n < 1) throw bad('not a positive integer');
       return n;
+    }
+    case 'count0': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isInteger(n) || n < 0) throw bad('not a non-negative integer');
+      return n;
+    }
+    case 'scope':
+      if (raw !== 'writes' && raw !== 'all') throw bad('expected writes or all');
+      return raw;
+    case 'cidrs': {
+      const list = splitList(raw);
+      for (const c of list) {
+        try {
+          parseCidr(c);
+        } catch (e) {
+          throw bad(`not a CIDR (${(e as Error).message})`);
+        }
+      }
+      return list.join(',');
     }
     case 'bytes':
       return parseBytes(raw);
@@ -282,11 +390,13 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   return { config: cfg, help, version, positional };
 }
 
+const ARG_NAMES: Record<Kind, string> = { port: 'PORT', string: 'ADDR', path: 'PATH', bool: '', count: 'N', count0: 'N', bytes: 'SIZE', duration: 'DURATION', pace: 'realtime|max', level: 'LEVEL', scope: 'writes|all', cidrs: 'CIDR,...' };
+
 /** The --help text of `serve`. */
 export function serveHelp(): string {
   const rows: [string, string, string][] = [[`${BIND_OPTION.flag} ADDR`, BIND_OPTION.env, `${BIND_OPTION.help} Default ${BIND_OPTION.defaultText}.`]];
   for (const d of OPTIONS) {
-    const arg = d.kind === 'bool' ? '' : ` ${d.kind === 'duration' ? 'DURATION' : d.kind === 'bytes' ? 'SIZE' : d.kind === 'path' ? 'PATH' : d.kind === 'port' ? 'PORT' : d.kind === 'count' ? 'N' : d.kind === 'pace' ? 'realtime|max' : d.kind === 'level' ? 'LEVEL' : 'ADDR'}`;
+    const arg = d.kind === 'bool' ? '' : ` ${d.arg ?? ARG_NAMES[d.kind]}`;
     rows.push([`${d.flag}${arg}`, d.env, `${d.help} Default ${d.defaultText}.`]);
   }
   const w = Math.max(...rows.map((r) => r[0].length));

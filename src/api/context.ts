@@ -8,6 +8,8 @@ import type { FlowEngine } from '../engine/flows/engine.js';
 export interface HttpStats {
   connectionsCurrent: number;
   connectionsTotal: number;
+  /** Connections closed on arrival because --http-max-connections were open. */
+  connectionsRefused: number;
   messagesReceived: number;
   messagesSent: number;
   bytesReceived: number;
@@ -15,7 +17,7 @@ export interface HttpStats {
 }
 
 export function newHttpStats(): HttpStats {
-  return { connectionsCurrent: 0, connectionsTotal: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0 };
+  return { connectionsCurrent: 0, connectionsTotal: 0, connectionsRefused: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0 };
 }
 
 /** Counters of the UDP receiver, for /analyzer/json (null when not listening). */
