@@ -45,5 +45,5 @@ VOLUME ["/var/lib/sflowscope"]
 # REST API and UI; sFlow.
 EXPOSE 8008/tcp 6343/udp
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.SFLOWSCOPE_HTTP_PORT || 8008) + '/status', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "dist/cli/main.js", "health"]
 CMD ["node", "dist/cli/main.js", "serve"]

@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   serve: { summary: 'receive sFlow on UDP and serve the REST API, UI and Prometheus export', load: () => import('./serve.js') },
   decode: { summary: 'decode the sFlow datagrams of a pcap/pcapng capture', load: () => import('./decode.js') },
   replay: { summary: "send a capture's sFlow datagrams to a collector over UDP", load: () => import('./replay.js') },
+  health: { summary: 'exit 0 when the local server (same options as serve) answers /status', load: () => import('./health.js') },
   sim: { summary: 'simulate a Kubernetes/GPU cluster of Host sFlow agents', load: () => import('./sim.js') },
 };
 

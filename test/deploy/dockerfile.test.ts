@@ -90,13 +90,14 @@ describe('Dockerfile', () => {
     expect(final.instructions.slice(idx + 1).filter((i) => i.keyword === 'RUN')).toEqual([]);
   });
 
-  it('has a HEALTHCHECK that asks the server for /status', () => {
+  it('has a HEALTHCHECK that asks the server for /status through `sflowscope health`', () => {
     const hc = last(final, 'HEALTHCHECK');
     expect(hc, 'the runtime stage has a HEALTHCHECK').toBeDefined();
     expect(hc!.args).not.toMatch(/^NONE\b/i);
     expect(hc!.exec, 'HEALTHCHECK CMD in exec form (no shell needed)').not.toBeNull();
-    expect(hc!.exec!.join(' ')).toMatch(/\/status\b/);
-    expect(hc!.exec!.join(' '), 'follows the configured HTTP port').toMatch(/SFLOWSCOPE_HTTP_PORT/);
+    // `health` reads the same flags and environment as `serve` (port, bind, TLS): entrypoint.test.ts
+    // runs it against the live server, secure-overlay.test.ts against an HTTPS one.
+    expect(hc!.exec).toEqual(['node', 'dist/cli/main.js', 'health']);
     for (const f of ['interval', 'timeout', 'start-period', 'retries']) expect(hc!.flags[f], `--${f}`).toBeDefined();
   });
 

@@ -8,10 +8,9 @@
 // by `npm run build`, which CI runs first) the same module is run from source with tsx:
 // `node --import tsx src/cli/main.ts serve`. With neither, the tests fail: never a silent pass.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,36 +18,9 @@ import { loadCaptureDatagrams } from '../../src/ingest/capture-feed.js';
 import { listCaptures } from '../oracle.js';
 import { parseDockerfile } from './dockerfile.js';
 import { BASE_DIR, find, kustomize, literalEnv, podSpec, REPO } from './k8s.js';
+import { freeTcpPort, freeUdpPort, resolveCommand, sleep, spawnContainer, waitHealthy } from './run-container.js';
 
 const START_TIMEOUT_MS = 45_000;
-
-async function freeTcpPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => s.once('error', reject).bind(0, '127.0.0.1', resolve));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** How to run the manifest's command on this machine: the built file, or its source with tsx. */
-function resolveCommand(argv: readonly string[]): { args: string[]; mode: string } {
-  const [exe, script, ...rest] = argv;
-  if (exe !== 'node' || script === undefined) throw new Error(`the container command must be \`node <script> ...\`, got ${JSON.stringify(argv)}`);
-  if (existsSync(join(REPO, script))) return { args: [script, ...rest], mode: `node ${script}` };
-  const source = script.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
-  if (existsSync(join(REPO, source))) return { args: ['--import', 'tsx', source, ...rest], mode: `node --import tsx ${source} (no build: ${script} is missing)` };
-  throw new Error(`the container's entry command cannot run: neither ${script} (npm run build) nor its source ${source} exists`);
-}
 
 // ---- the Deployment as rendered --------------------------------------------------------------
 
@@ -65,7 +37,6 @@ const MAPPED = ['SFLOWSCOPE_HTTP_PORT', 'SFLOWSCOPE_SFLOW_PORT', 'SFLOWSCOPE_DAT
 
 describe("the analyzer container's entry command, with the manifest's environment", () => {
   let child: ChildProcess | null = null;
-  let output = '';
   let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   let httpPort = 0;
   let sflowPort = 0;
@@ -76,13 +47,12 @@ describe("the analyzer container's entry command, with the manifest's environmen
     if (!started) throw new Error('the server did not start (see the first test of this group)');
   };
 
-  const log = () => `\n--- server output ---\n${output.slice(-4000)}`;
+  let log = () => '';
 
   /** Run the image's HEALTHCHECK command (exec form) as Docker would, against our port. */
   function runHealthcheck(): number | null {
-    const [exe, ...rest] = healthcheck!;
-    expect(exe).toBe('node');
-    const r = spawnSync(process.execPath, rest, { env: { PATH: process.env.PATH, ...manifestEnv, SFLOWSCOPE_HTTP_PORT: String(httpPort) }, timeout: 15_000 });
+    const { args } = resolveCommand(healthcheck!);
+    const r = spawnSync(process.execPath, args, { cwd: REPO, env: { PATH: process.env.PATH, ...manifestEnv, SFLOWSCOPE_HTTP_PORT: String(httpPort) }, timeout: 15_000 });
     return r.status;
   }
 
@@ -112,29 +82,13 @@ describe("the analyzer container's entry command, with the manifest's environmen
     };
     if (manifestEnv.SFLOWSCOPE_HTTP_BIND !== undefined) env.SFLOWSCOPE_HTTP_BIND = '127.0.0.1';
     if (manifestEnv.SFLOWSCOPE_SFLOW_BIND !== undefined) env.SFLOWSCOPE_SFLOW_BIND = '127.0.0.1';
-    const { args, mode } = resolveCommand(command);
-    console.info(`deploy entry command: ${mode}; env ${Object.keys(manifestEnv).join(' ')}`);
-    const c = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = c;
-    c.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-    c.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-    exit = new Promise((resolve) => c.once('exit', (code, signal) => resolve({ code, signal })));
+    const p = spawnContainer(command, env);
+    console.info(`deploy entry command: ${p.mode}; env ${Object.keys(manifestEnv).join(' ')}`);
+    child = p.child;
+    exit = p.exit;
+    log = p.log;
     base = `http://127.0.0.1:${httpPort}`;
-    const probe = container.readinessProbe.httpGet.path as string;
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    void exit.then((e) => (exited = e));
-    for (;;) {
-      if (exited) throw new Error(`the server exited before becoming healthy (${JSON.stringify(exited)})${log()}`);
-      try {
-        const r = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(2000) });
-        if (r.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`no healthy ${probe} within ${START_TIMEOUT_MS} ms${log()}`);
-      await sleep(200);
-    }
+    await waitHealthy(p, `${base}${container.readinessProbe.httpGet.path as string}`, START_TIMEOUT_MS);
     started = true;
   }, START_TIMEOUT_MS + 15_000);
 
