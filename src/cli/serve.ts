@@ -168,6 +168,7 @@ function enrichmentFields(e: Enrichment | null): Record<string, number> {
     out.k8sObjects = Object.values(st.k8s.objects).reduce((a, b) => a + b, 0);
     out.k8sRelists = st.k8s.relists;
     out.k8sErrors = st.k8s.errors;
+    out.k8sDropped = st.k8s.dropped;
   }
   return out;
 }
