@@ -13,6 +13,8 @@ import type { SampleSink } from './sink.js';
 export interface EngineConfig {
   agents: Partial<AgentRegistryConfig>;
   pipeline: Partial<PipelineConfig>;
+  /** Custom (rtmetric) names kept per data source (--max-metrics-per-data-source). */
+  maxMetricsPerDataSource: number;
 }
 
 export class Engine {
@@ -30,7 +32,10 @@ export class Engine {
     this.startedAt = clock.now();
     this.registry = new AgentRegistry(config.agents);
     this.pipeline = new IngestPipeline(this.registry, config.pipeline);
-    this.metrics = new MetricsStore({ isHidden: (ds, now) => this.registry.isHidden(ds, now) });
+    this.metrics = new MetricsStore({
+      isHidden: (ds, now) => this.registry.isHidden(ds, now),
+      ...(config.maxMetricsPerDataSource !== undefined ? { maxRtMetrics: config.maxMetricsPerDataSource } : {}),
+    });
     this.pipeline.addSink(this.metrics);
     this.query = new MetricQuery(this.registry);
     this.query.addProvider(this.metrics);
@@ -47,6 +52,16 @@ export class Engine {
 
   addMetricProvider(p: MetricProvider): void {
     this.query.addProvider(p);
+  }
+
+  /** /analyzer/json fields of the engine's bounds that src/api/server.ts does not show itself. */
+  analyzerFields(): Record<string, number> {
+    const f = this.pipeline.sourceFilter;
+    return {
+      sFlowRtMetricsRefused: this.metrics.stats.rtMetricsRefused,
+      maxMetricsPerDataSource: this.metrics.maxRtMetrics,
+      ...(f !== null ? { sFlowSourceCacheEvictions: f.stats.cacheEvictions } : {}),
+    };
   }
 
   /** Expire silent agents and data sources (and let sinks sweep) at the clock's time. */

@@ -7,6 +7,7 @@ import { decodeDatagram } from '../sflow/decode.js';
 import type { DecodeErrorReason } from '../sflow/types.js';
 import type { AgentRegistry, AgentState, DataSourceState, RemovalReason } from './agents.js';
 import { SeqVerdict } from './sequence.js';
+import { DEFAULT_SOURCE_CACHE_SIZE, SourceFilter } from './source-filter.js';
 import type { DatagramContext, SampleSink } from './sink.js';
 
 /** Why a datagram (or part of it) was not taken in full. */
@@ -14,6 +15,8 @@ export type BadInputReason =
   | DecodeErrorReason
   /** Larger than `maxDatagramBytes`: discarded without decoding. */
   | 'too_large'
+  /** From a UDP source address outside `agentsAllow` (--agents-allow): discarded without decoding. */
+  | 'source_not_allowed'
   /** A zero-length UDP payload. */
   | 'empty'
   /** A sample whose source class cannot name a data source. */
@@ -33,6 +36,7 @@ export const BAD_INPUT_REASONS: readonly BadInputReason[] = [
   'too_many_records',
   'too_deep',
   'too_large',
+  'source_not_allowed',
   'empty',
   'bad_source_id',
   'unknown_sample',
@@ -49,7 +53,7 @@ export interface IngestStats {
   unsupportedVersion: number;
   /** Datagrams over `maxDatagramBytes` (sFlow-RT `sFlowDatagramsTooLarge`). */
   tooLarge: number;
-  /** Datagrams received but not processed (too large). */
+  /** Datagrams received but not processed (too large, or from a source outside `agentsAllow`). */
   discarded: number;
   flowSamples: number;
   counterSamples: number;
@@ -66,9 +70,13 @@ export interface IngestStats {
 export interface PipelineConfig {
   /** Datagrams larger than this are counted and discarded. Default 65535 (no limit below UDP's). */
   maxDatagramBytes: number;
+  /** Accept datagrams only from UDP sources inside these CIDRs; empty = from anywhere. */
+  agentsAllow: readonly string[];
+  /** Verdicts of `agentsAllow` cached per source address at most. */
+  sourceCacheSize: number;
 }
 
-export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = { maxDatagramBytes: 65535 };
+export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = { maxDatagramBytes: 65535, agentsAllow: [], sourceCacheSize: DEFAULT_SOURCE_CACHE_SIZE };
 
 function newStats(): IngestStats {
   const badInput = {} as Record<BadInputReason, number>;
@@ -94,6 +102,8 @@ function newStats(): IngestStats {
 export class IngestPipeline {
   readonly stats: IngestStats = newStats();
   readonly config: PipelineConfig;
+  /** The `agentsAllow` check, or null when every source is accepted. */
+  readonly sourceFilter: SourceFilter | null;
   private readonly sinks: SampleSink[] = [];
   private flowSinks: SampleSink[] = [];
   private counterSinks: SampleSink[] = [];
@@ -107,6 +117,7 @@ export class IngestPipeline {
     config: Partial<PipelineConfig> = {},
   ) {
     this.config = { ...DEFAULT_PIPELINE_CONFIG, ...config };
+    this.sourceFilter = this.config.agentsAllow.length > 0 ? new SourceFilter(this.config.agentsAllow, this.config.sourceCacheSize) : null;
     registry.addListener({
       agentRemoved: (a, reason) => this.agentRemoved(a, reason),
       dataSourceRemoved: (ds, reason) => this.dataSourceRemoved(ds, reason),
@@ -143,6 +154,13 @@ export class IngestPipeline {
     const len = bytes.length;
     st.datagrams++;
     st.bytes += len;
+    // Before anything else: whoever is not allowed to talk costs us no decoding at all.
+    const filter = this.sourceFilter;
+    if (filter !== null && !filter.allows(source)) {
+      st.discarded++;
+      st.badInput.source_not_allowed++;
+      return;
+    }
     if (len > this.config.maxDatagramBytes) {
       st.tooLarge++;
       st.discarded++;

@@ -151,6 +151,8 @@ export interface EnrichmentOptionDef {
   kind: OptionKind;
   defaultText: string;
   help: string;
+  /** A bound on memory or work: listed in the limits table of docs/limits.md (as OptionDef.limit). */
+  limit?: true;
   /** Store a parsed value into the config. */
   apply(c: EnrichmentConfig, raw: string): void;
 }
@@ -224,16 +226,16 @@ export const ENRICHMENT_OPTIONS: readonly EnrichmentOptionDef[] = [
       setDns('transport', v)(c);
     },
   },
-  { flag: '--dns-cache-size', env: 'SFLOWSCOPE_DNS_CACHE_SIZE', kind: 'count', defaultText: String(DNS_DEFAULTS.maxEntries), help: 'Most addresses cached (names and negative answers); the least recently used is evicted (counted).', apply: (c, r) => setDns('maxEntries', parseCount(r))(c) },
+  { flag: '--dns-cache-size', env: 'SFLOWSCOPE_DNS_CACHE_SIZE', kind: 'count', defaultText: String(DNS_DEFAULTS.maxEntries), help: 'Most addresses cached (names and negative answers); the least recently used is evicted (counted).', limit: true, apply: (c, r) => setDns('maxEntries', parseCount(r))(c) },
   { flag: '--dns-timeout', env: 'SFLOWSCOPE_DNS_TIMEOUT', kind: 'duration', defaultText: ms(DNS_DEFAULTS.timeoutMs), help: 'Wait this long for each attempt.', apply: (c, r) => setDns('timeoutMs', Math.max(1, parseDurationMs(r)))(c) },
   { flag: '--dns-tries', env: 'SFLOWSCOPE_DNS_TRIES', kind: 'count', defaultText: String(DNS_DEFAULTS.tries), help: 'Rounds over the server list before a lookup counts as timed out.', apply: (c, r) => setDns('tries', parseCount(r))(c) },
   { flag: '--dns-min-ttl', env: 'SFLOWSCOPE_DNS_MIN_TTL', kind: 'duration', defaultText: ms(DNS_DEFAULTS.minTtlMs), help: 'Cache answers at least this long (CoreDNS answers with TTL 5 s).', apply: (c, r) => setDns('minTtlMs', parseDurationMs(r))(c) },
   { flag: '--dns-max-ttl', env: 'SFLOWSCOPE_DNS_MAX_TTL', kind: 'duration', defaultText: ms(DNS_DEFAULTS.maxTtlMs), help: 'Cache answers at most this long.', apply: (c, r) => setDns('maxTtlMs', parseDurationMs(r))(c) },
   { flag: '--dns-default-ttl', env: 'SFLOWSCOPE_DNS_DEFAULT_TTL', kind: 'duration', defaultText: ms(DNS_DEFAULTS.defaultTtlMs), help: 'Cache time of names when the transport does not report a TTL (--dns-transport resolver).', apply: (c, r) => setDns('defaultTtlMs', parseDurationMs(r))(c) },
   { flag: '--dns-negative-ttl', env: 'SFLOWSCOPE_DNS_NEGATIVE_TTL', kind: 'duration', defaultText: ms(DNS_DEFAULTS.negativeTtlMs), help: 'Cache time of NXDOMAIN/NODATA without SOA (and the cap of SOA-derived negative TTLs), timeouts and server errors.', apply: (c, r) => setDns('negativeTtlMs', parseDurationMs(r))(c) },
-  { flag: '--dns-max-in-flight', env: 'SFLOWSCOPE_DNS_MAX_IN_FLIGHT', kind: 'count', defaultText: String(DNS_DEFAULTS.maxInFlight), help: 'Most lookups outstanding at once.', apply: (c, r) => setDns('maxInFlight', parseCount(r))(c) },
-  { flag: '--dns-max-qps', env: 'SFLOWSCOPE_DNS_MAX_QPS', kind: 'count', defaultText: String(DNS_DEFAULTS.maxQueriesPerSecond), help: 'Most lookups sent per second (bursts of up to one second\'s worth).', apply: (c, r) => setDns('maxQueriesPerSecond', parseCount(r))(c) },
-  { flag: '--dns-max-queued', env: 'SFLOWSCOPE_DNS_MAX_QUEUED', kind: 'count', defaultText: String(DNS_DEFAULTS.maxQueued), help: 'Most addresses waiting for a lookup; beyond it lookups are dropped (counted) and retried when the address is seen again.', apply: (c, r) => setDns('maxQueued', parseCount(r))(c) },
+  { flag: '--dns-max-in-flight', env: 'SFLOWSCOPE_DNS_MAX_IN_FLIGHT', kind: 'count', defaultText: String(DNS_DEFAULTS.maxInFlight), help: 'Most lookups outstanding at once.', limit: true, apply: (c, r) => setDns('maxInFlight', parseCount(r))(c) },
+  { flag: '--dns-max-qps', env: 'SFLOWSCOPE_DNS_MAX_QPS', kind: 'count', defaultText: String(DNS_DEFAULTS.maxQueriesPerSecond), help: 'Most lookups sent per second (bursts of up to one second\'s worth).', limit: true, apply: (c, r) => setDns('maxQueriesPerSecond', parseCount(r))(c) },
+  { flag: '--dns-max-queued', env: 'SFLOWSCOPE_DNS_MAX_QUEUED', kind: 'count', defaultText: String(DNS_DEFAULTS.maxQueued), help: 'Most addresses waiting for a lookup; beyond it lookups are dropped (counted) and retried when the address is seen again.', limit: true, apply: (c, r) => setDns('maxQueued', parseCount(r))(c) },
   {
     flag: '--k8s',
     env: 'SFLOWSCOPE_K8S',
@@ -265,6 +267,7 @@ export const ENRICHMENT_OPTIONS: readonly EnrichmentOptionDef[] = [
     kind: 'count',
     defaultText: String(K8S_DEFAULTS.maxObjects),
     help: 'Most Kubernetes objects indexed (pods, services, EndpointSlices and nodes together); beyond it objects are not indexed (counted).',
+    limit: true,
     apply: (c, r) => void (c.k8sIndex = { ...c.k8sIndex, maxObjects: parseCount(r) }),
   },
   {

@@ -25,7 +25,7 @@
 import type { AgentState, DataSourceState, RemovalReason } from '../agents.js';
 import type { Engine } from '../engine.js';
 import type { PersistentSection, StateStoreLike } from '../labels.js';
-import { ageOf, parseAgents, type MetricEntry, type MetricProvider, type TopKey } from '../query.js';
+import { ageOf, parseAgents, QueryError, type MetricEntry, type MetricProvider, type TopKey } from '../query.js';
 import type { DatagramContext, SampleSink } from '../sink.js';
 import type { DiscardSample, FlowSample } from '../../sflow/types.js';
 import { compileFilterAst, parseFilter } from './filter.js';
@@ -1232,7 +1232,14 @@ export class FlowEngine implements SampleSink {
   } {
     return {
       define: (name, spec) => {
-        this.setFlow(name, spec, { owner });
+        // The apps' routes answer QueryError with 400 and its message; a FlowSpecError (the flow
+        // engine full at --max-flows, or a bad spec) would otherwise surface as a 500.
+        try {
+          this.setFlow(name, spec, { owner });
+        } catch (e) {
+          if (e instanceof FlowSpecError) throw new QueryError(e.message);
+          throw e;
+        }
       },
       clear: (name) => {
         this.deleteFlow(name);

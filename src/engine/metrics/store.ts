@@ -23,8 +23,8 @@ import { VIRT_STATE_CRASHED, VIRT_STATE_SHUTOFF } from './names.js';
 const TWO32 = 4294967296;
 const HALF32 = 2147483648;
 const MAX64 = 0xffffffffffffffffn;
-/** Custom (rtmetric) metric names kept per data source at most. */
-const MAX_RT_METRICS = 1024;
+/** Custom (rtmetric) metric names kept per data source at most, unless configured (--max-metrics-per-data-source). */
+export const DEFAULT_MAX_RT_METRICS = 1024;
 
 // Storage. All metrics of a data source sit in three arrays — numbers (unboxed doubles, NaN = no
 // value, followed by each record's counter baselines), texts, and per-record bookkeeping — placed
@@ -190,13 +190,15 @@ export interface MetricsStoreStats {
   unmappedRecords: number;
   /** Counter records the decoder could not read (unknown tag or broken). */
   unknownRecords: number;
-  /** Custom metrics refused because a data source already holds MAX_RT_METRICS names. */
+  /** Custom metric values refused because their data source already holds `maxRtMetrics` names. */
   rtMetricsRefused: number;
 }
 
 export interface MetricsStoreOptions {
   /** Hide data sources the registry considers gone (ended or silent): given by the engine. */
   isHidden?: (ds: DataSourceState, now: number) => boolean;
+  /** Custom (rtmetric) names kept per data source; a value under a further name is refused (counted). */
+  maxRtMetrics?: number;
 }
 
 export class MetricsStore implements SampleSink, MetricProvider {
@@ -204,9 +206,12 @@ export class MetricsStore implements SampleSink, MetricProvider {
   private readonly byAgent = new Map<string, Map<string, DsMetrics>>();
   readonly stats: MetricsStoreStats = { unmappedRecords: 0, unknownRecords: 0, rtMetricsRefused: 0 };
   private readonly isHidden: (ds: DataSourceState, now: number) => boolean;
+  readonly maxRtMetrics: number;
 
   constructor(opts: MetricsStoreOptions = {}) {
     this.isHidden = opts.isHidden ?? (() => false);
+    this.maxRtMetrics = opts.maxRtMetrics ?? DEFAULT_MAX_RT_METRICS;
+    if (!(this.maxRtMetrics >= 1)) throw new RangeError(`metrics store maxRtMetrics must be at least 1 (got ${this.maxRtMetrics})`);
   }
 
   private metricsOf(ds: DataSourceState): DsMetrics {
@@ -252,7 +257,7 @@ export class MetricsStore implements SampleSink, MetricProvider {
       let e = rt.get(v.name);
       const kind = v.type === 0 ? RtKind.String : v.type === 1 || v.type === 2 ? RtKind.Counter : RtKind.Gauge;
       if (e === undefined || e.kind !== kind) {
-        if (e === undefined && rt.size >= MAX_RT_METRICS) {
+        if (e === undefined && rt.size >= this.maxRtMetrics) {
           this.stats.rtMetricsRefused++;
           continue;
         }
