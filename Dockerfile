@@ -9,13 +9,14 @@
 # One base image, pinned by version, for every stage.
 ARG NODE_IMAGE=node:20.20.2-alpine3.22
 
-# 1. build: compile the TypeScript sources. Dev dependencies exist only in this stage.
+# 1. build: compile the TypeScript sources and the web UI. Dev dependencies exist only in this stage.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY web ./web
 RUN npm run build
 
 # 2. deps: production dependencies only.

@@ -8,7 +8,6 @@
 //   GET /app/{app}/status                                                   "OK" when usable
 //   GET /apps/json                                                          {name: {entry, status, detail}}
 
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import type { TopFlowsSource } from '../apps/flows.js';
 import { DEFAULT_SUNBURST_CONFIG, SUNBURST_CHARTS, sunburstTree, type SunburstChart, type SunburstConfig } from '../apps/sunburst.js';
@@ -77,17 +76,8 @@ export function appRoutes(options: AppRoutesOptions = {}): ApiPlugin {
       browsers['browse-drops'].tick(now);
     }, 1000);
     timer.unref();
-    // Event-loop lag for the Status page: mean and max over the last interval between reads.
-    const loop = monitorEventLoopDelay({ resolution: 20 });
-    loop.enable();
-    ctx.analyzerExtras.push(() => {
-      const out = { eventLoopDelayMs: Number.isFinite(loop.mean) ? Math.max(0, loop.mean / 1e6 - 20) : 0, eventLoopDelayMaxMs: Math.max(0, loop.max / 1e6 - 20) };
-      loop.reset();
-      return out;
-    });
     app.addHook('onClose', async () => {
       clearInterval(timer);
-      loop.disable();
     });
 
     const apps = (): Record<string, AppInfo> => {

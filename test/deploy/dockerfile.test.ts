@@ -171,6 +171,19 @@ describe('Dockerfile', () => {
     expect(ignored('src/cli/serve.ts')).toBe(false);
   });
 
+  it('gives `npm run build` every input its script names (the UI build too)', () => {
+    const script = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build!;
+    const build = df.stages.find((st) => all(st, 'RUN').some((r) => /npm run build\b/.test(r.args)))!;
+    expect(build, 'a stage runs npm run build').toBeDefined();
+    const copied = all(build, 'COPY').filter((c) => c.flags.from === undefined).flatMap((c) => copyParts(c).sources).map((x) => x.replace(/\/$/, ''));
+    // Files the script passes to its tools (`-p tsconfig.json`, `--config web/vite.config.ts`): the
+    // top-level file or folder each lives in must be in the stage, and the Vite root is its folder.
+    const inputs = [...script.matchAll(/(?:-p|--config)\s+(\S+)/g)].map((m) => m[1]!.split('/')[0]!);
+    expect(inputs).toEqual(expect.arrayContaining(['tsconfig.json', 'web']));
+    for (const top of inputs) expect(copied, `the build stage copies ${top}`).toContain(top);
+    expect(dockerignore(readFileSync(join(REPO, '.dockerignore'), 'utf8'))('web/index.html'), 'web/ reaches the builder').toBe(false);
+  });
+
   it('reads Dockerfile syntax the way Docker does (parser self-check)', () => {
     const t = parseDockerfile(
       ['# syntax=docker/dockerfile:1', 'ARG BASE=node:1.2.3', 'FROM ${BASE} AS one', 'RUN a \\', '  # comment inside', '  && b', 'COPY --from=one --chown=1:1 ["x y", "/z"]', 'FROM one', 'HEALTHCHECK --interval=5s CMD ["true"]', 'USER 10:10'].join('\n'),

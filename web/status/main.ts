@@ -219,7 +219,7 @@ class StatusPage extends LitElement {
     const r = this.rates;
     const n = (k: string) => num(a[k]);
     const heapPct = n('heapUsed') !== null && n('heapMax') ? (100 * n('heapUsed')!) / n('heapMax')! : null;
-    const lag = n('eventLoopDelayMs');
+    const lag = n('eventLoopLagP99Ms');
     const parseErrors = n('sFlowParseErrors') ?? 0;
     const discards = n('sFlowDatagramsDiscarded') ?? 0;
     const q = this.search.trim().toLowerCase();
@@ -246,7 +246,7 @@ class StatusPage extends LitElement {
           ${this.card('Kubernetes', n('k8sConnected') === null ? 'off' : n('k8sConnected') === 1 ? 'connected' : 'not connected', n('k8sConnected') === null ? nothing : `${si(n('k8sObjects'))} objects · ${si(n('k8sAddresses'))} addresses`, n('k8sConnected') === 0 ? 'warn' : '')}
           ${this.card('Events', si(n('eventsGenerated')), r.events ? `${si(r.events)}/s` : nothing)}
           ${this.card('Memory', heapPct === null ? '—' : `${heapPct.toFixed(1)}%`, `heap ${bytes(n('heapUsed'))} · rss ${bytes(n('rssBytes'))}`, heapPct !== null && heapPct > 90 ? 'bad' : '')}
-          ${this.card('Event-loop lag', lag === null ? '—' : `${lag.toFixed(1)} ms`, n('eventLoopDelayMaxMs') !== null ? `max ${n('eventLoopDelayMaxMs')!.toFixed(1)} ms` : nothing, lag !== null && lag > 100 ? 'warn' : '')}
+          ${this.card('Event-loop lag p99', lag === null ? '—' : `${lag.toFixed(1)} ms`, n('eventLoopLagMaxMs') !== null ? `max ${n('eventLoopLagMaxMs')!.toFixed(1)} ms (last 10 s)` : nothing, lag !== null && lag > 100 ? 'warn' : '')}
           ${this.card('CPU (process)', n('cpuLoadProcess') === null ? '—' : `${(100 * n('cpuLoadProcess')!).toFixed(1)}%`, `${n('availableProcessors') ?? '?'} processors`)}
           ${this.card('Uptime', duration(n('uptime')), `version ${String(a.version ?? '?')}`)}
         </div>
