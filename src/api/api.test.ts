@@ -148,6 +148,10 @@ describe('OpenAPI', () => {
       expect(doc.paths[p], p).toBeDefined();
       expect(doc.paths[p]!['get']!.summary, p).toBeTruthy();
     }
+    // The explorer can send a bearer token (docs/security.md); no operation requires one in the document.
+    const full = doc as unknown as { components: { securitySchemes: Record<string, { type: string; scheme: string }> }; security: Record<string, string[]>[] };
+    expect(full.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(full.security).toContainEqual({});
   });
 
   it('the explorer page is served at /api/', async () => {

@@ -19,6 +19,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'agents', description: 'sFlow agents and their data sources' },
         { name: 'metrics', description: 'Counter metrics: values, statistics, tables, dumps' },
       ],
+      // Declared whether or not the server asks for tokens (--auth-token-file, docs/security.md):
+      // the explorer's Authorize button then sends `Authorization: Bearer <token>` with every try.
+      // The empty requirement keeps each operation callable without one.
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token of --auth-token-file; needed for changes with --auth-scope writes, for every request but /status with all.' } } },
+      security: [{ bearerAuth: [] }, {}],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api', uiConfig: { docExpansion: 'list', deepLinking: false } });
