@@ -9,7 +9,7 @@ import { CORE_API_PLUGINS, registerApi, type ApiPlugin } from './api/index.js';
 import { newHttpStats, type ApiContext } from './api/context.js';
 import { prometheusPlugin } from './api/prometheus.js';
 import type { FlowExportSource } from './engine/prometheus/flows.js';
-import { DEFAULT_CONFIG, type ServerConfig } from './config.js';
+import { DEFAULT_CONFIG, splitList, type ServerConfig } from './config.js';
 import { CaptureClock, wallClock, type Clock } from './engine/clock.js';
 import { Engine } from './engine/engine.js';
 import { Registries } from './engine/registries.js';
@@ -27,8 +27,10 @@ import { UdpReceiver } from './ingest/udp.js';
 import { THREADED_UDP_AVAILABLE, ThreadedUdpReceiver } from './ingest/udp-thread.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
-import { applyServerLimits, fastifyServerOptions, loadTls } from './api/http-options.js';
+import { applyServerLimits, closeAfterUnreadBody, fastifyServerOptions, loadTls } from './api/http-options.js';
 import { registerAccess } from './api/access/index.js';
+import { frameworkErrors } from './api/errors.js';
+import { EventLoopLag } from './api/event-loop.js';
 
 export interface ServerOptions extends Partial<ServerConfig> {
   /** Logger (default: pino at config.logLevel on stdout). */
@@ -115,7 +117,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       stoppedRetentionMs: config.stoppedRetentionMs,
       sequence: { maxDelta: config.seqnoMaxDelta, maxOutOfOrder: config.seqnoMaxOutOfOrder },
     },
-    pipeline: { maxDatagramBytes: config.maxDatagramBytes },
+    pipeline: { maxDatagramBytes: config.maxDatagramBytes, agentsAllow: splitList(config.agentsAllow) },
+    maxMetricsPerDataSource: config.maxMetricsPerDataSource,
   });
   for (const s of options.sinks ?? []) engine.addSink(s);
 
@@ -129,7 +132,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       persist: config.persistState,
       stateDebounceMs: config.stateDebounceMs,
       events: { maxEvents: config.maxEvents, maxAgeMs: config.eventMaxAgeMs, maxWaiters: config.longPollMaxWaiters, maxWaitMs: config.longPollMaxTimeoutMs },
-      thresholds: { intervalMs: config.thresholdIntervalMs },
+      thresholds: { intervalMs: config.thresholdIntervalMs, maxThresholds: config.maxThresholds },
+      groups: { maxGroups: config.maxGroups },
+      maps: { maxMaps: config.maxMaps },
     },
     logger.child({ component: 'state' }),
   );
@@ -145,7 +150,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     strictNotFound: config.strictNotFound,
     registries,
   };
-  ctx.analyzerExtras.push(() => registries.analyzer());
+  ctx.analyzerExtras.push(() => engine.analyzerFields(), () => registries.analyzer());
   // The flow engine: a sink of samples, a metric provider (flow names are metrics), the `flows`
   // section of the state file, the flow values of byFlow thresholds.
   const flows =
@@ -153,7 +158,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ? null
       : new FlowEngine(
           engine,
-          { maxKeysPerTable: config.flowMaxKeys, maxEntries: config.flowMaxEntries, flowTimeoutMs: config.flowTimeoutMs, flowLogMax: config.flowLogMax, ...options.flowConfig },
+          { maxKeysPerTable: config.flowMaxKeys, maxEntries: config.flowMaxEntries, maxFlows: config.maxFlowSpecs, flowTimeoutMs: config.flowTimeoutMs, flowLogMax: config.flowLogMax, ...options.flowConfig },
           { groups: registries.groups, maps: registries.maps, ...options.flowDeps },
         );
   ctx.flows = flows;
@@ -178,6 +183,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
+  const eventLoop = new EventLoopLag();
+  ctx.analyzerExtras.push(() => eventLoop.analyzerFields());
 
   const tls = loadTls(config);
   // Typed as the plain-HTTP instance: with TLS only the server class differs, no route sees it.
@@ -185,11 +192,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !config.httpLog }),
     routerOptions: { maxParamLength: 16_384, ignoreTrailingSlash: true },
+    frameworkErrors,
     forceCloseConnections: true,
     ...fastifyServerOptions(config, tls),
   }) as unknown as FastifyInstance;
   const hs = ctx.http;
   applyServerLimits(http.server, config, hs);
+  closeAfterUnreadBody(http);
   http.server.on('connection', (sock) => {
     hs.connectionsCurrent++;
     hs.connectionsTotal++;
@@ -220,6 +229,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     feed?.stop();
     if (sweepTimer) clearInterval(sweepTimer);
     gcObserver.disconnect();
+    eventLoop.stop();
     await udp?.stop();
     flows?.stop();
     await registries.stop();
@@ -254,6 +264,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }, config.sweepIntervalMs);
   sweepTimer.unref();
   registries.start();
+  eventLoop.start();
 
   let captureDone: Promise<void> = Promise.resolve();
   if (captureDatagrams !== null && captureClock !== null) {

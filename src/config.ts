@@ -75,7 +75,7 @@ export interface ServerConfig {
   tlsKey: string | null;
   /** Origins allowed cross-origin requests (comma list, or `*`); empty: CORS off. */
   corsOrigin: string;
-  /** Largest request body accepted, bytes (413 beyond). */
+  /** Largest request body accepted by any route, bytes (413 beyond); routes may set lower limits. */
   httpBodyLimit: number;
   /** Writes (PUT/POST/DELETE) per client address per minute; 0 = unlimited. */
   writeRateLimit: number;
@@ -158,13 +158,13 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'maxMaps', flag: '--max-maps', env: 'SFLOWSCOPE_MAX_MAPS', kind: 'count', defaultText: '1000', help: 'Most maps (/map); one more is refused with 400.', limit: true },
   { key: 'maxThresholds', flag: '--max-thresholds', env: 'SFLOWSCOPE_MAX_THRESHOLDS', kind: 'count', defaultText: '1000', help: 'Most thresholds (/threshold); one more is refused with 400.', limit: true },
   { key: 'readonly', flag: '--readonly', env: 'SFLOWSCOPE_READONLY', kind: 'bool', defaultText: 'false', help: 'Refuse every change (PUT, POST, DELETE) with 403, as sFlow-RT\'s http.readonly.', access: true },
-  { key: 'authTokenFile', flag: '--auth-token-file', env: 'SFLOWSCOPE_AUTH_TOKEN_FILE', kind: 'path', defaultText: '(none)', help: 'File of bearer tokens, one per line: requests in --auth-scope must send `Authorization: Bearer <token>` (401 without, 403 with a wrong one). Without it nothing asks for a token.', access: true },
+  { key: 'authTokenFile', flag: '--auth-token-file', env: 'SFLOWSCOPE_AUTH_TOKEN_FILE', kind: 'path', defaultText: '(none)', help: 'File of bearer tokens, one per line: requests in --auth-scope must send `Authorization: Bearer <token>` (401 without one or with a wrong one). Without it nothing asks for a token.', access: true },
   { key: 'authScope', flag: '--auth-scope', env: 'SFLOWSCOPE_AUTH_SCOPE', kind: 'scope', defaultText: 'writes', help: '`writes`: tokens guard PUT, POST and DELETE; `all`: every request except /status (for probes).', access: true },
   { key: 'tlsCert', flag: '--tls-cert', env: 'SFLOWSCOPE_TLS_CERT', kind: 'path', defaultText: '(none)', help: 'PEM certificate chain: with --tls-key the API and UI are served over HTTPS only.', access: true },
   { key: 'tlsKey', flag: '--tls-key', env: 'SFLOWSCOPE_TLS_KEY', kind: 'path', defaultText: '(none)', help: 'PEM private key of --tls-cert.', access: true },
-  { key: 'corsOrigin', flag: '--cors-origin', env: 'SFLOWSCOPE_CORS_ORIGIN', kind: 'string', arg: 'ORIGIN,...', defaultText: '(off)', help: 'Origins allowed to call the API from a browser page of theirs (comma list of origins, or `*`). Default: no cross-origin access.', access: true },
+  { key: 'corsOrigin', flag: '--cors-origin', env: 'SFLOWSCOPE_CORS_ORIGIN', kind: 'string', arg: 'ORIGIN,...', defaultText: '(off)', help: 'Origins allowed to call the API from a browser page of theirs (comma list of origins, or `*`); without it no cross-origin access.', access: true },
   { key: 'writeRateLimit', flag: '--write-rate-limit', env: 'SFLOWSCOPE_WRITE_RATE_LIMIT', kind: 'count0', defaultText: '600', help: 'Changes (PUT, POST, DELETE) one client address may make per minute; beyond it 429 with Retry-After. 0 = unlimited.', limit: true, access: true },
-  { key: 'httpBodyLimit', flag: '--http-body-limit', env: 'SFLOWSCOPE_HTTP_BODY_LIMIT', kind: 'bytes', defaultText: '1MiB', help: 'Largest request body; a larger one is refused with 413 before it is read.', limit: true },
+  { key: 'httpBodyLimit', flag: '--http-body-limit', env: 'SFLOWSCOPE_HTTP_BODY_LIMIT', kind: 'bytes', defaultText: '16MiB', help: 'Largest request body of any route: groups and maps take up to this (200,000 CIDRs fit in the default), thresholds up to 1MiB and flow definitions up to 256KiB below it; a larger body is refused with 413 (before it is read when Content-Length says so).', limit: true },
   { key: 'httpMaxConnections', flag: '--http-max-connections', env: 'SFLOWSCOPE_HTTP_MAX_CONNECTIONS', kind: 'count', defaultText: '1024', help: 'Most HTTP connections open at once; further ones are closed as they arrive (counted).', limit: true },
   { key: 'httpMaxHeaderBytes', flag: '--http-max-header-bytes', env: 'SFLOWSCOPE_HTTP_MAX_HEADER_BYTES', kind: 'bytes', defaultText: '16KiB', help: 'Largest request line plus headers; larger requests get 431.', limit: true },
   { key: 'httpHeadersTimeoutMs', flag: '--http-headers-timeout', env: 'SFLOWSCOPE_HTTP_HEADERS_TIMEOUT', kind: 'duration', defaultText: '10s', help: 'A client that has not sent its request headers within this time gets 408 and is disconnected.', limit: true },
@@ -227,7 +227,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tlsKey: null,
   corsOrigin: '',
   writeRateLimit: 600,
-  httpBodyLimit: 1024 * 1024,
+  httpBodyLimit: 16 * 1024 * 1024,
   httpMaxConnections: 1024,
   httpMaxHeaderBytes: 16 * 1024,
   httpHeadersTimeoutMs: 10_000,

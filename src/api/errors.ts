@@ -19,11 +19,48 @@ export interface ErrorBody {
   statusCode: number;
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Messages quote user input (a name, a CIDR list entry...); a 16 MiB body must not come back in one. */
+const MAX_MESSAGE_CHARS = 1024;
+
+function errorBody(statusCode: number, message: string): string {
+  const msg = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+  const body: ErrorBody = { error: REASONS[statusCode] ?? 'Error', message: msg, statusCode };
+  return JSON.stringify(body);
+}
 
 export function sendError(reply: FastifyReply, statusCode: number, message: string): FastifyReply {
-  const body: ErrorBody = { error: REASONS[statusCode] ?? 'Error', message, statusCode };
-  return reply.code(statusCode).type('application/json').send(JSON.stringify(body));
+  return reply.code(statusCode).type('application/json').send(errorBody(statusCode, message));
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+/** Errors Fastify answers before routing (URL not decodable, parameter too long), in our JSON shape. */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const code = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  // These come before routing, before any body is read, and no onSend hook runs for them (neither
+  // closeAfterUnreadBody in http-options.ts nor the charset-stripping one): close here, and send
+  // bytes, whose type Fastify leaves as given.
+  reply.header('connection', 'close');
+  void reply.code(code).type('application/json').send(Buffer.from(errorBody(code, err.message)));
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {
@@ -32,6 +69,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (err instanceof QueryError) return sendError(reply, 400, err.message);
     const fe = err as FastifyError;
     if (fe.validation) return sendError(reply, 400, fe.message);
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = req.routeOptions.bodyLimit;
+      return sendError(reply, 413, `request body too large: at most ${formatBytes(limit)} (${limit} bytes) on ${req.method} ${req.routeOptions.url ?? 'this route'} (--http-body-limit caps every route)`);
+    }
     const code = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
     if (code >= 400 && code < 500) return sendError(reply, code, fe.message);
     req.log.error({ err }, 'request failed');

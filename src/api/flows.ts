@@ -14,6 +14,7 @@ import type { FlowEngine } from '../engine/flows/engine.js';
 import { FlowSpecError } from '../engine/flows/syntax.js';
 import { checkFlowName } from '../engine/flows/spec.js';
 import { QueryError } from '../engine/query.js';
+import { acceptTextBodies, jsonBody } from './body.js';
 import { HttpError, sendError } from './errors.js';
 import { sendJson } from './json.js';
 
@@ -108,18 +109,8 @@ export function flowRoutes(flows: FlowEngine): ApiPlugin {
     const now = () => ctx.engine.clock.now();
 
     // sFlow-RT takes a spec in any content type (text/plain too): parse the body as JSON ourselves.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
-
-    const parseBody = (req: FastifyRequest): unknown => {
-      const raw = req.body;
-      if (typeof raw !== 'string' || raw.trim() === '') throw new HttpError(400, 'empty body: expected a JSON flow spec such as {"keys":"ipsource,ipdestination","value":"bytes"}');
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch (e) {
-        throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
-      }
-    };
+    acceptTextBodies(app, 256 * 1024);
+    const parseBody = (req: FastifyRequest): unknown => jsonBody(req.body, 'a JSON flow spec such as {"keys":"ipsource,ipdestination","value":"bytes"}');
 
     app.get(
       '/flowkeys/json',

@@ -10,8 +10,8 @@ import type { ApiContext } from './context.js';
 import { HttpError } from './errors.js';
 import { sendJson } from './json.js';
 
-/** Group and map bodies may be large (lists of cloud prefixes): 16 MiB. */
-export const LABEL_BODY_LIMIT = 16 * 1024 * 1024;
+/** Group and map bodies may be large (lists of cloud prefixes): as large as --http-body-limit allows. */
+export const LABEL_BODY_LIMIT = Number.MAX_SAFE_INTEGER;
 
 export const nameParams = {
   type: 'object',

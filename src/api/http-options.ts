@@ -3,7 +3,9 @@
 // route runs, so a slow or oversized client costs a socket and a timer, not a handler.
 
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.js';
 import { ConfigError } from '../config.js';
 import type { HttpStats } from './context.js';
@@ -53,4 +55,46 @@ export function applyServerLimits(server: Server, c: Limits & Pick<ServerConfig,
   server.on('drop', () => {
     stats.connectionsRefused++;
   });
+  // Node answers `Expect: 100-continue` by itself, inviting a body we are about to refuse; with
+  // a listener it is ours to decide: no invitation past the cap, the route's 413 follows at once.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > c.httpBodyLimit)) res.writeContinue();
+    server.emit('request', req, res);
+  });
+}
+
+/** How long a connection whose body we refused may stay open after the answer (see lingerThenClose). */
+export const LINGER_MS = 2_000;
+
+/**
+ * Close the connection after answering a request whose body was not read (a body sent to a
+ * route that takes none, or refused with 413): Node would otherwise drain it after the answer,
+ * for as long as the client keeps sending (up to --http-request-timeout), before the next request.
+ */
+export function closeAfterUnreadBody(app: FastifyInstance): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.raw.complete) {
+      reply.header('connection', 'close');
+      lingerThenClose(req.raw.socket);
+    }
+    return payload;
+  });
+}
+
+/**
+ * Node ends a `Connection: close` answer with socket.destroySoon(): the socket is closed as soon
+ * as the answer is handed to the kernel. With the client's body still arriving, that close sends
+ * a TCP reset, which can discard the answer (our 413) before the client has read it — the client
+ * sees "connection reset" instead of the reason. Half-close instead, and close when the client
+ * does, or after LINGER_MS at most.
+ */
+function lingerThenClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.destroySoon = function lingeringDestroySoon(this: Socket): void {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => this.destroy());
+    this.once('close', () => clearTimeout(timer));
+  };
 }

@@ -109,6 +109,7 @@ export default async function serverRoutes(app: FastifyInstance, opts: { ctx: Ap
         sFlowQueueDrops: queueDrops,
         sFlowUnmappedCounterRecords: e.metrics.stats.unmappedRecords,
         sFlowUnknownCounterRecords: e.metrics.stats.unknownRecords,
+        httpConnectionsRefused: ctx.http.connectionsRefused,
         maxAgents: reg.config.maxAgents,
         maxDataSources: reg.config.maxDataSources,
       };
