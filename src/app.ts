@@ -186,42 +186,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const eventLoop = new EventLoopLag();
   ctx.analyzerExtras.push(() => eventLoop.analyzerFields());
 
-  const tls = loadTls(config);
-  // Typed as the plain-HTTP instance: with TLS only the server class differs, no route sees it.
-  const http = Fastify({
-    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: !config.httpLog }),
-    routerOptions: { maxParamLength: 16_384, ignoreTrailingSlash: true },
-    frameworkErrors,
-    forceCloseConnections: true,
-    ...fastifyServerOptions(config, tls),
-  }) as unknown as FastifyInstance;
-  const hs = ctx.http;
-  applyServerLimits(http.server, config, hs);
-  closeAfterUnreadBody(http);
-  http.server.on('connection', (sock) => {
-    hs.connectionsCurrent++;
-    hs.connectionsTotal++;
-    sock.once('close', () => hs.connectionsCurrent--);
-  });
-  http.addHook('onRequest', async (req) => {
-    hs.messagesReceived++;
-    hs.bytesReceived += Number(req.headers['content-length'] ?? 0) || 0;
-  });
-  http.addHook('onSend', async (_req, _reply, payload) => {
-    hs.messagesSent++;
-    if (typeof payload === 'string') hs.bytesSent += Buffer.byteLength(payload);
-    else if (Buffer.isBuffer(payload)) hs.bytesSent += payload.length;
-    return payload;
-  });
-  await registerAccess(http, config, ctx);
-  const prometheus = prometheusPlugin({ maxSeries: config.prometheusMaxSeries, comments: config.prometheusComments, flows: typeof options.flowExport === 'function' ? options.flowExport() : (options.flowExport ?? (flows !== null ? flowEngineExportSource(flows) : null)) });
-  await registerApi(http, ctx, [...REGISTRY_API_PLUGINS, ...(flows !== null ? [flowRoutes(flows)] : []), prometheus, ...(options.apiPlugins ?? [])]);
-
   let udp: UdpReceiver | ThreadedUdpReceiver | null = null;
   let feed: CaptureFeed | null = null;
   let sweepTimer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let httpServer: FastifyInstance | null = null;
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -233,10 +202,51 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await udp?.stop();
     flows?.stop();
     await registries.stop();
-    await http.close();
+    await httpServer?.close();
   };
 
+  // Anything refused from here on (a TLS file, a token file, a CORS origin) releases what is open.
   try {
+    return await listen();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  async function listen(): Promise<RunningServer> {
+    const tls = loadTls(config);
+    // Typed as the plain-HTTP instance: with TLS only the server class differs, no route sees it.
+    const http = Fastify({
+      loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: !config.httpLog }),
+      routerOptions: { maxParamLength: 16_384, ignoreTrailingSlash: true },
+      frameworkErrors,
+      forceCloseConnections: true,
+      ...fastifyServerOptions(config, tls),
+    }) as unknown as FastifyInstance;
+    httpServer = http;
+    const hs = ctx.http;
+    applyServerLimits(http.server, config, hs);
+    closeAfterUnreadBody(http);
+    http.server.on('connection', (sock) => {
+      hs.connectionsCurrent++;
+      hs.connectionsTotal++;
+      sock.once('close', () => hs.connectionsCurrent--);
+    });
+    http.addHook('onRequest', async (req) => {
+      hs.messagesReceived++;
+      hs.bytesReceived += Number(req.headers['content-length'] ?? 0) || 0;
+    });
+    http.addHook('onSend', async (_req, _reply, payload) => {
+      hs.messagesSent++;
+      if (typeof payload === 'string') hs.bytesSent += Buffer.byteLength(payload);
+      else if (Buffer.isBuffer(payload)) hs.bytesSent += payload.length;
+      return payload;
+    });
+    await registerAccess(http, config, ctx);
+    const prometheus = prometheusPlugin({ maxSeries: config.prometheusMaxSeries, comments: config.prometheusComments, flows: typeof options.flowExport === 'function' ? options.flowExport() : (options.flowExport ?? (flows !== null ? flowEngineExportSource(flows) : null)) });
+    await registerApi(http, ctx, [...REGISTRY_API_PLUGINS, ...(flows !== null ? [flowRoutes(flows)] : []), prometheus, ...(options.apiPlugins ?? [])]);
+
     if (config.sflowPort >= 0) {
       const udpOpts = { port: config.sflowPort, bind: config.sflowBind, recvBufferSize: config.udpRecvBuffer };
       const handler = (bytes: Uint8Array, source: string) => engine.pipeline.onDatagram(bytes, source, clock.now());
@@ -247,55 +257,52 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       logger.info({ port: a.port, address: a.address, recvBuffer: udp.receiveBufferSize(), thread: threaded }, `Listening, sFlow port ${a.port}`);
     }
     await http.listen({ port: config.httpPort, host: config.httpBind });
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  const addr = http.server.address();
-  const httpPort = typeof addr === 'object' && addr !== null ? addr.port : config.httpPort;
-  logger.info({ port: httpPort, address: config.httpBind }, `Listening, HTTP port ${httpPort}`);
+    const addr = http.server.address();
+    const httpPort = typeof addr === 'object' && addr !== null ? addr.port : config.httpPort;
+    logger.info({ port: httpPort, address: config.httpBind }, `Listening, HTTP port ${httpPort}`);
 
-  sweepTimer = setInterval(() => {
-    try {
-      engine.sweep();
-    } catch (err) {
-      logger.error({ err }, 'sweep failed');
+    sweepTimer = setInterval(() => {
+      try {
+        engine.sweep();
+      } catch (err) {
+        logger.error({ err }, 'sweep failed');
+      }
+    }, config.sweepIntervalMs);
+    sweepTimer.unref();
+    registries.start();
+    eventLoop.start();
+
+    let captureDone: Promise<void> = Promise.resolve();
+    if (captureDatagrams !== null && captureClock !== null) {
+      // With a hand-driven clock (tests) the capture still brings its own time to each datagram.
+      const c = captureClock;
+      feed = new CaptureFeed(captureDatagrams, c, (bytes, source, t) => engine.pipeline.onDatagram(bytes, source, t), {
+        pace: config.pcapPace,
+        holdClock: config.pcapHoldClock,
+      });
+      const f = feed;
+      captureDone = f.run().then(
+        () => logger.info({ fed: f.stats.fed, datagrams: f.stats.total }, 'capture fed'),
+        (err: unknown) => logger.error({ err }, 'capture feed failed'),
+      );
     }
-  }, config.sweepIntervalMs);
-  sweepTimer.unref();
-  registries.start();
-  eventLoop.start();
 
-  let captureDone: Promise<void> = Promise.resolve();
-  if (captureDatagrams !== null && captureClock !== null) {
-    // With a hand-driven clock (tests) the capture still brings its own time to each datagram.
-    const c = captureClock;
-    feed = new CaptureFeed(captureDatagrams, c, (bytes, source, t) => engine.pipeline.onDatagram(bytes, source, t), {
-      pace: config.pcapPace,
-      holdClock: config.pcapHoldClock,
-    });
-    const f = feed;
-    captureDone = f.run().then(
-      () => logger.info({ fed: f.stats.fed, datagrams: f.stats.total }, 'capture fed'),
-      (err: unknown) => logger.error({ err }, 'capture feed failed'),
-    );
+    return {
+      config,
+      engine,
+      clock,
+      http,
+      ctx,
+      logger,
+      httpPort,
+      sflowPort: udp?.port ?? null,
+      url: `${tls !== null ? 'https' : 'http'}://${loopbackFor(config.httpBind)}:${httpPort}`,
+      capture: feed,
+      captureDone,
+      flows,
+      stop,
+    };
   }
-
-  return {
-    config,
-    engine,
-    clock,
-    http,
-    ctx,
-    logger,
-    httpPort,
-    sflowPort: udp?.port ?? null,
-    url: `${tls !== null ? 'https' : 'http'}://${loopbackFor(config.httpBind)}:${httpPort}`,
-    capture: feed,
-    captureDone,
-    flows,
-    stop,
-  };
 }
 
 export { CORE_API_PLUGINS };
