@@ -34,6 +34,11 @@ Options:
   -h, --help        this help
 `;
 
+/** Extra node flags for the server only (SOAK_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"): NODE_OPTIONS refuses profiler flags. */
+function splitNodeArgs(raw: string | undefined): string[] {
+  return (raw ?? '').split(/\s+/).filter((x) => x !== '');
+}
+
 // ---- options --------------------------------------------------------------------------------
 
 interface Options {
@@ -101,10 +106,10 @@ interface Child {
 
 const children = new Set<Child>();
 
-function startChild(name: string, args: string[], keepStdout: boolean): Child {
+function startChild(name: string, args: string[], keepStdout: boolean, nodeArgs: readonly string[] = []): Child {
   // Own process group: Ctrl-C in the terminal reaches only us, and we end the run in order
   // (senders first, then a final sample, then the server) instead of everyone at once.
-  const proc = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(process.execPath, [...nodeArgs, MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const c: Child = { name, proc, stdout: '', tail: [], exited: false, exit: null as never };
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') c.tail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
@@ -507,24 +512,28 @@ const row = (s: Sample): string => COLUMNS.map(([k, , w]) => (s[k] === null ? '-
 // ---- the verdicts ---------------------------------------------------------------------------
 
 /**
- * RSS levels off when, over the last half of the run, the least-squares line through its samples
- * rises by less than this percentage of their mean. A fitted line rather than last minus first:
- * garbage collection makes RSS a saw-tooth, and one sample taken on a tooth would decide.
+ * RSS levels off when neither the troughs nor the peaks of its saw-tooth (garbage collection
+ * lets the heap grow to a few hundred MB before a major collection brings it back) rise by this
+ * percentage or more between the third and the last quarter of the run. A leak lifts the troughs
+ * (what survives a collection); a fitted line or last-minus-first would be decided by where on a
+ * tooth the samples fall.
  */
 const LEVEL_THRESHOLD_PCT = 5;
 
-function rssVerdict(samples: readonly Sample[]): { growthLastHalfPct: number | null; verdict: string } {
+const fmtPct = (x: number | null): string => (x === null ? '?' : `${x > 0 ? '+' : ''}${x} %`);
+
+function rssVerdict(samples: readonly Sample[]): { growthLastHalfPct: number | null; troughGrowthPct: number | null; peakGrowthPct: number | null; verdict: string } {
   const end = samples.length ? samples[samples.length - 1]!.t : 0;
-  const pts = samples.filter((s) => s.rssMB !== null && s.t >= end / 2).map((s) => [s.t, s.rssMB!] as const);
-  if (pts.length < 4) return { growthLastHalfPct: null, verdict: 'too few samples in the last half to tell' };
-  const mt = pts.reduce((a, p) => a + p[0], 0) / pts.length;
-  const mr = pts.reduce((a, p) => a + p[1], 0) / pts.length;
-  const cov = pts.reduce((a, p) => a + (p[0] - mt) * (p[1] - mr), 0);
-  const vt = pts.reduce((a, p) => a + (p[0] - mt) ** 2, 0);
-  const slope = vt > 0 ? cov / vt : 0;
-  const span = pts[pts.length - 1]![0] - pts[0]![0];
-  const pct = (slope * span * 100) / mr;
-  return { growthLastHalfPct: round(pct, 2), verdict: pct < LEVEL_THRESHOLD_PCT ? 'levels off' : 'still growing' };
+  const pts = samples.filter((s) => s.rssMB !== null && s.t >= end / 2);
+  const q3 = pts.filter((s) => s.t < (end * 3) / 4).map((s) => s.rssMB!);
+  const q4 = pts.filter((s) => s.t >= (end * 3) / 4).map((s) => s.rssMB!);
+  if (q3.length < 3 || q4.length < 3) return { growthLastHalfPct: null, troughGrowthPct: null, peakGrowthPct: null, verdict: 'too few samples in the last half to tell' };
+  const pct = (a: number, b: number) => ((b - a) * 100) / a;
+  const trough = pct(Math.min(...q3), Math.min(...q4));
+  const peak = pct(Math.max(...q3), Math.max(...q4));
+  const overall = pct(pts[0]!.rssMB!, pts[pts.length - 1]!.rssMB!);
+  const ok = trough < LEVEL_THRESHOLD_PCT && peak < LEVEL_THRESHOLD_PCT;
+  return { growthLastHalfPct: round(overall, 2), troughGrowthPct: round(trough, 2), peakGrowthPct: round(peak, 2), verdict: ok ? 'levels off' : 'still growing' };
 }
 
 // ---- main -----------------------------------------------------------------------------------
@@ -594,7 +603,7 @@ async function main(): Promise<number> {
       `server HTTP ${httpPort}, sFlow UDP ${sflowPort}; ${availableParallelism()} CPUs, load ${loadStart.map((x) => x.toFixed(2)).join(' ')}\n`,
   );
 
-  const server = startChild('server', ['serve', '--bind', '127.0.0.1', '--http-port', String(httpPort), '--sflow-port', String(sflowPort), '--data-dir', dataDir, '--log-level', 'warn'], false);
+  const server = startChild('server', ['serve', '--bind', '127.0.0.1', '--http-port', String(httpPort), '--sflow-port', String(sflowPort), '--data-dir', dataDir, '--log-level', 'warn'], false, splitNodeArgs(process.env.SOAK_SERVER_NODE_ARGS));
   let serverDied = false;
   let diedDuringRun = false;
   void server.exit.then((r) => {
@@ -707,6 +716,8 @@ async function main(): Promise<number> {
     lossNotProcessedPct: pct(lossProcessed),
     rssMB: { first: rssValues[0] ?? null, min: rssValues.length ? Math.min(...rssValues) : null, max: rssValues.length ? Math.max(...rssValues) : null, last: rssValues[rssValues.length - 1] ?? null },
     rssGrowthLastHalfPct: rss.growthLastHalfPct,
+    rssTroughGrowthPct: rss.troughGrowthPct,
+    rssPeakGrowthPct: rss.peakGrowthPct,
     rssVerdict: rss.verdict,
     rssLevelThresholdPct: LEVEL_THRESHOLD_PCT,
     eventLoopLagP99Ms: {
@@ -730,7 +741,7 @@ async function main(): Promise<number> {
     `send: asked ${opt.rate}/s, achieved ${summary.achievedRate ?? '?'}/s (${sent ?? '?'} datagrams in ${summary.sendWallSeconds} s${summary.sendErrors ? `, ${summary.sendErrors} send errors` : ''})`,
     `loss: ${summary.lossPct ?? '?'} % not received (1 - received/sent), ${summary.lossNotProcessedPct ?? '?'} % not processed (1 - (received - discarded)/sent); ` +
       `received ${received ?? '?'}, kernel drops ${summary.kernelDrops ?? '?'}, queue drops ${summary.queueDrops ?? '?'}, discarded ${discarded ?? '?'}, missing by sequence number ${summary.seqLost ?? '?'}`,
-    `RSS: first ${summary.rssMB.first ?? '?'} MB, min ${summary.rssMB.min ?? '?'}, max ${summary.rssMB.max ?? '?'}, last ${summary.rssMB.last ?? '?'}; growth over the last half ${summary.rssGrowthLastHalfPct ?? '?'} % (least-squares, < ${LEVEL_THRESHOLD_PCT} % = levels off): ${rss.verdict}`,
+    `RSS: first ${summary.rssMB.first ?? '?'} MB, min ${summary.rssMB.min ?? '?'}, max ${summary.rssMB.max ?? '?'}, last ${summary.rssMB.last ?? '?'}; 3rd → 4th quarter: troughs ${fmtPct(rss.troughGrowthPct)}, peaks ${fmtPct(rss.peakGrowthPct)} (both < ${LEVEL_THRESHOLD_PCT} % = levels off): ${rss.verdict}`,
     `event-loop lag p99: max over ${lagWindows.length} windows ${summary.eventLoopLagP99Ms.maxOfWindows ?? '?'} ms, median ${summary.eventLoopLagP99Ms.medianOfWindows ?? '?'} ms, since start ${summary.eventLoopLagP99Ms.sinceStart ?? '?'} ms (max ${summary.eventLoopLagMaxMsSinceStart ?? '?'} ms)`,
     summary.http
       ? `HTTP: ${summary.http.requests} requests, p50 ${summary.http.p50Ms} ms, p99 ${summary.http.p99Ms} ms, max ${summary.http.maxMs} ms; failures: ${Object.keys(summary.http.failures).length ? JSON.stringify(summary.http.failures) : 'none'}`
