@@ -3,6 +3,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { Registries } from '../engine/registries.js';
 import type { FlowEngine } from '../engine/flows/engine.js';
+import type { AccessStats } from './access/stats.js';
 
 /** Counters of the HTTP server itself, for /analyzer/json. */
 export interface HttpStats {
@@ -31,6 +32,8 @@ export interface UdpStatsView {
 }
 
 export interface ApiContext {
+  /** Requests refused by access control (src/api/access), once it is registered. */
+  access?: AccessStats;
   engine: Engine;
   version: string;
   http: HttpStats;

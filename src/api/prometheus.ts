@@ -373,6 +373,16 @@ export function prometheusPlugin(options: PrometheusOptions = {}): ApiPlugin {
     gauge('sflowscope_prometheus_flows', 'Flows defined by the Prometheus flow export.', [], (g) => g.set(flows?.names().length ?? 0));
     gauge('sflowscope_http_connections', 'Open HTTP connections.', [], (g) => g.set(ctx.http.connectionsCurrent));
     counter('sflowscope_http_requests_total', 'HTTP requests received.', [], (c) => c.inc(ctx.http.messagesReceived));
+    counter('sflowscope_http_refused_total', 'HTTP connections and requests refused, by reason (docs/security.md, docs/limits.md).', ['reason'], (c) => {
+      c.labels('max_connections').inc(ctx.http.connectionsRefused);
+      const a = ctx.access;
+      if (a === undefined) return;
+      c.labels('readonly').inc(a.httpReadonlyRefused);
+      c.labels('auth').inc(a.httpAuthFailures);
+      c.labels('rate_limit').inc(a.httpWritesRateLimited);
+      c.labels('cors').inc(a.httpCorsRefused);
+    });
+    counter('sflowscope_rtmetrics_refused_total', 'Custom (rtmetric) metric names refused: the data source holds --max-metrics-per-data-source.', [], (c) => c.inc(e.metrics.stats.rtMetricsRefused));
     const info = new Gauge({ name: 'sflowscope_build_info', help: 'Version of sflowscope (always 1).', labelNames: ['version', 'node'], registers: [registry] });
     info.labels(ctx.version, process.version).set(1);
 

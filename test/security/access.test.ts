@@ -209,6 +209,11 @@ describe('bearer tokens', () => {
     expect(await errorBody(ok)).toMatchObject({ error: 'Forbidden', statusCode: 403 });
     const a = await analyzer(s);
     expect([a.httpAuthFailures, a.httpReadonlyRefused]).toEqual([2, 1]);
+    // The same counts in the self metrics Prometheus scrapes (reads need no token with scope writes).
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/^sflowscope_http_refused_total\{reason="auth"\} 2$/m);
+    expect(metrics).toMatch(/^sflowscope_http_refused_total\{reason="readonly"\} 1$/m);
+    expect(metrics).toMatch(/^sflowscope_http_refused_total\{reason="rate_limit"\} 0$/m);
   });
 });
 

@@ -21,13 +21,14 @@ export type { AccessStats } from './stats.js';
 type AccessConfig = Pick<ServerConfig, 'readonly' | 'authTokenFile' | 'authScope' | 'tlsCert' | 'tlsKey' | 'corsOrigin' | 'writeRateLimit'>;
 
 /** Hooks and plugins that decide who may do what: read-only mode, tokens, CORS, headers, write rate limits. Throws ConfigError. */
-export async function registerAccess(app: FastifyInstance, config: AccessConfig, ctx: Pick<ApiContext, 'analyzerExtras'>): Promise<void> {
+export async function registerAccess(app: FastifyInstance, config: AccessConfig, ctx: Pick<ApiContext, 'analyzerExtras' | 'access'>): Promise<void> {
   // Everything that can refuse the configuration is read before anything is registered.
   const tokens = config.authTokenFile !== null ? TokenSet.load(config.authTokenFile) : null;
   const origins = parseCorsOrigins(config.corsOrigin);
   const tls = config.tlsCert !== null && config.tlsKey !== null;
 
   const stats = newAccessStats();
+  ctx.access = stats;
   ctx.analyzerExtras.push(() => ({ ...stats }));
 
   await registerSecurityHeaders(app, tls);
