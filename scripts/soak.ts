@@ -512,28 +512,34 @@ const row = (s: Sample): string => COLUMNS.map(([k, , w]) => (s[k] === null ? '-
 // ---- the verdicts ---------------------------------------------------------------------------
 
 /**
- * RSS levels off when neither the troughs nor the peaks of its saw-tooth (garbage collection
- * lets the heap grow to a few hundred MB before a major collection brings it back) rise by this
- * percentage or more between the third and the last quarter of the run. A leak lifts the troughs
- * (what survives a collection); a fitted line or last-minus-first would be decided by where on a
- * tooth the samples fall.
+ * Memory levels off when what survives garbage collection stops growing. V8 lets the heap fill
+ * to a few hundred MB before a major collection brings it back, so RSS and heap are saw-tooths
+ * and where a sample falls on a tooth decides any fitted line. A leak lifts the troughs of the
+ * heap (the live data after a collection): the lowest heap sample of the last quarter of the run
+ * must not exceed the third quarter's by more than HEAP_TROUGH_PCT (or HEAP_TROUGH_MB, for small
+ * heaps), and the RSS peaks must not grow by more than RSS_PEAK_PCT.
  */
-const LEVEL_THRESHOLD_PCT = 5;
+const HEAP_TROUGH_PCT = 5;
+const HEAP_TROUGH_MB = 5;
+const RSS_PEAK_PCT = 10;
 
 const fmtPct = (x: number | null): string => (x === null ? '?' : `${x > 0 ? '+' : ''}${x} %`);
 
-function rssVerdict(samples: readonly Sample[]): { growthLastHalfPct: number | null; troughGrowthPct: number | null; peakGrowthPct: number | null; verdict: string } {
+function rssVerdict(samples: readonly Sample[]): { heapTroughGrowthPct: number | null; rssPeakGrowthPct: number | null; verdict: string } {
   const end = samples.length ? samples[samples.length - 1]!.t : 0;
-  const pts = samples.filter((s) => s.rssMB !== null && s.t >= end / 2);
-  const q3 = pts.filter((s) => s.t < (end * 3) / 4).map((s) => s.rssMB!);
-  const q4 = pts.filter((s) => s.t >= (end * 3) / 4).map((s) => s.rssMB!);
-  if (q3.length < 3 || q4.length < 3) return { growthLastHalfPct: null, troughGrowthPct: null, peakGrowthPct: null, verdict: 'too few samples in the last half to tell' };
-  const pct = (a: number, b: number) => ((b - a) * 100) / a;
-  const trough = pct(Math.min(...q3), Math.min(...q4));
-  const peak = pct(Math.max(...q3), Math.max(...q4));
-  const overall = pct(pts[0]!.rssMB!, pts[pts.length - 1]!.rssMB!);
-  const ok = trough < LEVEL_THRESHOLD_PCT && peak < LEVEL_THRESHOLD_PCT;
-  return { growthLastHalfPct: round(overall, 2), troughGrowthPct: round(trough, 2), peakGrowthPct: round(peak, 2), verdict: ok ? 'levels off' : 'still growing' };
+  const usable = samples.filter((s) => s.rssMB !== null && s.heapUsedMB !== null);
+  const q3 = usable.filter((s) => s.t >= end / 2 && s.t < (end * 3) / 4);
+  const q4 = usable.filter((s) => s.t >= (end * 3) / 4);
+  if (q3.length < 3 || q4.length < 3) return { heapTroughGrowthPct: null, rssPeakGrowthPct: null, verdict: 'too few samples in the last half to tell' };
+  const min = (xs: Sample[], k: 'heapUsedMB' | 'rssMB') => Math.min(...xs.map((x) => x[k]!));
+  const max = (xs: Sample[], k: 'heapUsedMB' | 'rssMB') => Math.max(...xs.map((x) => x[k]!));
+  const t3 = min(q3, 'heapUsedMB');
+  const t4 = min(q4, 'heapUsedMB');
+  const p3 = max(q3, 'rssMB');
+  const p4 = max(q4, 'rssMB');
+  const troughOk = t4 - t3 <= Math.max(HEAP_TROUGH_MB, (t3 * HEAP_TROUGH_PCT) / 100);
+  const peakOk = (p4 - p3) * 100 <= p3 * RSS_PEAK_PCT;
+  return { heapTroughGrowthPct: round(((t4 - t3) * 100) / t3, 2), rssPeakGrowthPct: round(((p4 - p3) * 100) / p3, 2), verdict: troughOk && peakOk ? 'levels off' : 'still growing' };
 }
 
 // ---- main -----------------------------------------------------------------------------------
@@ -715,11 +721,10 @@ async function main(): Promise<number> {
     lossPct: pct(loss),
     lossNotProcessedPct: pct(lossProcessed),
     rssMB: { first: rssValues[0] ?? null, min: rssValues.length ? Math.min(...rssValues) : null, max: rssValues.length ? Math.max(...rssValues) : null, last: rssValues[rssValues.length - 1] ?? null },
-    rssGrowthLastHalfPct: rss.growthLastHalfPct,
-    rssTroughGrowthPct: rss.troughGrowthPct,
-    rssPeakGrowthPct: rss.peakGrowthPct,
+    heapTroughGrowthPct: rss.heapTroughGrowthPct,
+    rssPeakGrowthPct: rss.rssPeakGrowthPct,
     rssVerdict: rss.verdict,
-    rssLevelThresholdPct: LEVEL_THRESHOLD_PCT,
+    levelRule: { heapTroughPct: HEAP_TROUGH_PCT, heapTroughMB: HEAP_TROUGH_MB, rssPeakPct: RSS_PEAK_PCT },
     eventLoopLagP99Ms: {
       maxOfWindows: lagWindows.length ? Math.max(...lagWindows) : null,
       medianOfWindows: quantile([...lagWindows].sort((x, y) => x - y), 0.5),
@@ -741,7 +746,7 @@ async function main(): Promise<number> {
     `send: asked ${opt.rate}/s, achieved ${summary.achievedRate ?? '?'}/s (${sent ?? '?'} datagrams in ${summary.sendWallSeconds} s${summary.sendErrors ? `, ${summary.sendErrors} send errors` : ''})`,
     `loss: ${summary.lossPct ?? '?'} % not received (1 - received/sent), ${summary.lossNotProcessedPct ?? '?'} % not processed (1 - (received - discarded)/sent); ` +
       `received ${received ?? '?'}, kernel drops ${summary.kernelDrops ?? '?'}, queue drops ${summary.queueDrops ?? '?'}, discarded ${discarded ?? '?'}, missing by sequence number ${summary.seqLost ?? '?'}`,
-    `RSS: first ${summary.rssMB.first ?? '?'} MB, min ${summary.rssMB.min ?? '?'}, max ${summary.rssMB.max ?? '?'}, last ${summary.rssMB.last ?? '?'}; 3rd → 4th quarter: troughs ${fmtPct(rss.troughGrowthPct)}, peaks ${fmtPct(rss.peakGrowthPct)} (both < ${LEVEL_THRESHOLD_PCT} % = levels off): ${rss.verdict}`,
+    `RSS: first ${summary.rssMB.first ?? '?'} MB, min ${summary.rssMB.min ?? '?'}, max ${summary.rssMB.max ?? '?'}, last ${summary.rssMB.last ?? '?'}; 3rd → 4th quarter: heap troughs ${fmtPct(rss.heapTroughGrowthPct)} (≤ ${HEAP_TROUGH_PCT} % or ${HEAP_TROUGH_MB} MB), RSS peaks ${fmtPct(rss.rssPeakGrowthPct)} (≤ ${RSS_PEAK_PCT} %): ${rss.verdict}`,
     `event-loop lag p99: max over ${lagWindows.length} windows ${summary.eventLoopLagP99Ms.maxOfWindows ?? '?'} ms, median ${summary.eventLoopLagP99Ms.medianOfWindows ?? '?'} ms, since start ${summary.eventLoopLagP99Ms.sinceStart ?? '?'} ms (max ${summary.eventLoopLagMaxMsSinceStart ?? '?'} ms)`,
     summary.http
       ? `HTTP: ${summary.http.requests} requests, p50 ${summary.http.p50Ms} ms, p99 ${summary.http.p99Ms} ms, max ${summary.http.maxMs} ms; failures: ${Object.keys(summary.http.failures).length ? JSON.stringify(summary.http.failures) : 'none'}`

@@ -248,7 +248,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await registerApi(http, ctx, [...REGISTRY_API_PLUGINS, ...(flows !== null ? [flowRoutes(flows)] : []), prometheus, ...(options.apiPlugins ?? [])]);
 
     if (config.sflowPort >= 0) {
-      const udpOpts = { port: config.sflowPort, bind: config.sflowBind, recvBufferSize: config.udpRecvBuffer };
+      const udpOpts = { port: config.sflowPort, bind: config.sflowBind, recvBufferSize: config.udpRecvBuffer, ringBytes: config.udpRingBytes };
       const handler = (bytes: Uint8Array, source: string) => engine.pipeline.onDatagram(bytes, source, clock.now());
       const threaded = config.udpThread && THREADED_UDP_AVAILABLE;
       udp = threaded ? new ThreadedUdpReceiver(udpOpts, handler) : new UdpReceiver(udpOpts, handler);

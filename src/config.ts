@@ -19,6 +19,8 @@ export interface ServerConfig {
   pcapPace: PcapPace;
   pcapHoldClock: boolean;
   udpRecvBuffer: number;
+  /** Shared-memory ring between the receive thread and the engine, bytes. */
+  udpRingBytes: number;
   udpThread: boolean;
   maxDatagramBytes: number;
   maxAgents: number;
@@ -123,6 +125,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'pcapPace', flag: '--pcap-pace', env: 'SFLOWSCOPE_PCAP_PACE', kind: 'pace', defaultText: 'max', help: '`realtime`: at the capture\'s own pace; `max`: as fast as possible.' },
   { key: 'pcapHoldClock', flag: '--pcap-hold-clock', env: 'SFLOWSCOPE_PCAP_HOLD_CLOCK', kind: 'bool', defaultText: 'false', help: 'After the capture ends, keep the engine clock at its last timestamp (default: it runs on at wall-clock speed).' },
   { key: 'udpRecvBuffer', flag: '--udp-recv-buffer', env: 'SFLOWSCOPE_UDP_RECV_BUFFER', kind: 'bytes', defaultText: '8MiB', help: 'Requested SO_RCVBUF of the sFlow socket (the kernel caps it at net.core.rmem_max).' },
+  { key: 'udpRingBytes', flag: '--udp-ring-size', env: 'SFLOWSCOPE_UDP_RING_SIZE', kind: 'bytes', defaultText: '32MiB', help: 'Shared-memory ring between the receive thread and the engine (with --udp-thread): how long the engine may stall (a large Prometheus scrape, a garbage collection) before datagrams are dropped — 32 MiB holds ~0.5 s at 50,000 datagrams/s of 1.3 KB. Held in memory for good.', limit: true },
   { key: 'udpThread', flag: '--udp-thread', env: 'SFLOWSCOPE_UDP_THREAD', kind: 'bool', defaultText: 'true', help: 'Receive UDP on a separate thread (datagrams reach the engine through a shared-memory ring); false = on the main thread.' },
   { key: 'maxDatagramBytes', flag: '--max-datagram-bytes', env: 'SFLOWSCOPE_MAX_DATAGRAM_BYTES', kind: 'count', defaultText: '65535', help: 'Larger datagrams are counted (sFlowDatagramsTooLarge) and discarded.', limit: true },
   { key: 'maxAgents', flag: '--max-agents', env: 'SFLOWSCOPE_MAX_AGENTS', kind: 'count', defaultText: '10000', help: 'Most agents held; beyond it the least recently seen is evicted (counted).', limit: true },
@@ -186,6 +189,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pcapPace: 'max',
   pcapHoldClock: false,
   udpRecvBuffer: 8 * 1024 * 1024,
+  udpRingBytes: 32 * 1024 * 1024,
   udpThread: true,
   maxDatagramBytes: 65535,
   maxAgents: 10_000,

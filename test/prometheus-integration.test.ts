@@ -6,7 +6,6 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import type { FlowEngine } from '../src/engine/flows/engine.js';
 import { ClusterSimulator, UdpSender } from '../src/sim/index.js';
 import { capturePath } from './helpers/engine.js';
 import { PROMETHEUS } from './helpers/promtool.js';
+import { freeTcpPort } from './helpers/ports.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 /**
@@ -27,18 +27,6 @@ const FLOWS_WIRED = true;
 interface PromSample {
   metric: Record<string, string>;
   value: [number, string];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -116,7 +104,7 @@ describe.skipIf(PROMETHEUS === null)('Prometheus scraping sflowscope (capture + 
     sender = new UdpSender(sim, { host: '127.0.0.1', port: s.sflowPort!, speed: 1 });
     await sender.start();
 
-    const port = await freePort();
+    const port = await freeTcpPort();
     promUrl = `http://127.0.0.1:${port}`;
     const config = readFileSync(join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')
       .replaceAll('sflowscope:8008', `127.0.0.1:${s.httpPort}`)

@@ -17,6 +17,7 @@ import { appRoutes } from '../src/api/apps.js';
 import { staticRoutes } from '../src/api/static.js';
 import type { AppFlowSpec, TopFlowsSource } from '../src/apps/flows.js';
 import { ClusterSimulator, UdpSender } from '../src/sim/index.js';
+import { collectPageProblems } from './helpers/page-problems.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-results', 'ui');
@@ -89,23 +90,12 @@ interface Opened {
 async function open(path: string, opts: { dark?: boolean } = {}): Promise<Opened> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: opts.dark ? 'dark' : 'light' });
   const page = await ctx.newPage();
-  const problems: string[] = [];
+  const problems = collectPageProblems(page);
   await page.addInitScript(() => {
     // Runs in the page: any script injected through a label would call alert().
     const w = globalThis as unknown as { __alerts: string[]; alert: (m?: unknown) => void };
     w.__alerts = [];
     w.alert = (m?: unknown) => void w.__alerts.push(String(m));
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // Polls cut short when the page closes are not failures of the page.
-    if (!page.isClosed()) problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
   await page.goto(server.url + path, { waitUntil: 'load' });
   return { page, problems };

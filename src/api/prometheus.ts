@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BAD_INPUT_REASONS } from '../engine/pipeline.js';
 import { FlowExportLimitError, FlowExportManager, FLOW_EXPORT_IDLE_MS, FLOW_EXPORT_SEPARATOR, type FlowExportSource, type FlowExportSpec } from '../engine/prometheus/flows.js';
-import { writeNativeMetrics, type NativeMetricSelection } from '../engine/prometheus/native.js';
+import { writeNativeMetricsSliced, type NativeMetricSelection } from '../engine/prometheus/native.js';
 import { PrometheusTextWriter, sanitizeLabelName, sanitizeMetricName } from '../engine/prometheus/text.js';
 import { QueryError, parseAgents, parseFilter, parseMetricSpec, splitList } from '../engine/query.js';
 import type { ApiContext } from './context.js';
@@ -149,14 +149,14 @@ export function prometheusPlugin(options: PrometheusOptions = {}): ApiPlugin {
       return reply.type(TEXT).send(w.render());
     };
 
-    const native = (req: FastifyRequest, reply: FastifyReply, endpoint: string) => {
+    const native = async (req: FastifyRequest, reply: FastifyReply, endpoint: string) => {
       const { agent, metric } = req.params as { agent: string; metric: string };
       const now = e.clock.now();
       const sel = parseAgents(agent);
       if (ctx.strictNotFound && !sel.all && e.query.selectAgents(sel, now).length === 0) throw new HttpError(404, `unknown agent ${JSON.stringify(agent.slice(0, 100))}`);
       const metrics = parseSelection(metric);
       const w = writer();
-      writeNativeMetrics(w, e.query, sel, metrics, parseFilter(req.query as Record<string, unknown>), now, { prefix });
+      await writeNativeMetricsSliced(w, e.query, sel, metrics, parseFilter(req.query as Record<string, unknown>), now, { prefix });
       return send(reply, endpoint, w);
     };
 

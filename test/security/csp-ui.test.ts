@@ -14,6 +14,7 @@ import { staticRoutes } from '../../src/api/static.js';
 import type { RunningServer } from '../../src/app.js';
 import { ClusterSimulator, UdpSender } from '../../src/sim/index.js';
 import { cleanup, serve } from './helpers.js';
+import { collectPageProblems } from '../helpers/page-problems.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -31,23 +32,13 @@ interface Opened {
 async function open(path: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Opened> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
   const page = await ctx.newPage();
-  const problems: string[] = [];
+  const problems = collectPageProblems(page);
   await page.addInitScript(() => {
     const w = globalThis as unknown as { __csp: string[]; document: { addEventListener(t: string, f: (e: Record<string, unknown>) => void): void } };
     w.__csp = [];
     w.document.addEventListener('securitypolicyviolation', (e) => {
       w.__csp.push(`${String(e.effectiveDirective)} blocked ${String(e.blockedURI)} at ${String(e.sourceFile)}:${String(e.lineNumber)} sample=${String(e.sample)}`);
     });
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    if (!page.isClosed()) problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
   const res = await page.goto(server.url + path, { waitUntil: 'load' });
   return { page, problems, csp: res?.headers()['content-security-policy'] ?? null };

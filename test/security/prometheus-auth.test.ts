@@ -5,11 +5,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROMETHEUS } from '../helpers/promtool.js';
 import { cleanup, makeCertificate, serve, tempDir, writeTemp } from './helpers.js';
+import { freeTcpPort } from '../helpers/ports.js';
 
 const TOKEN = 'b1946ac92492d2347c6235b4d2611184b1946ac92492d2347c6235b4d2611184';
 
@@ -25,18 +25,6 @@ afterAll(async () => {
   }
   await cleanup();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Target {
   labels: { job: string };
@@ -70,7 +58,7 @@ ${auth}    static_configs:
 scrape_configs:${job('analyzer', '/prometheus/analyzer/txt', withToken(tokenFile))}${job('own', '/metrics', withToken(tokenFile))}${job('wrong', '/prometheus/analyzer/txt', withToken(wrongFile))}${job('none', '/prometheus/analyzer/txt', '')}
 `,
     );
-    const port = await freePort();
+    const port = await freeTcpPort();
     prom = spawn(PROMETHEUS!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     prom.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));

@@ -80,6 +80,47 @@ export function writeNativeMetrics(
   now: number,
   opts: NativeExportOptions = {},
 ): void {
+  const steps = nativeMetricSteps(w, query, sel, metrics, filter, now, opts);
+  while (!steps.next().done);
+}
+
+/**
+ * The same, in slices of at most `sliceMs` of work with the event loop free in between: a cluster
+ * of a few hundred nodes is ~100,000 series, and writing them in one go would stall the engine
+ * (and the UDP ring drain) for longer than the ring lasts under load. Every value is read at the
+ * same engine time `now`; datagrams that arrive between slices update later rows of this answer.
+ */
+export async function writeNativeMetricsSliced(
+  w: PrometheusTextWriter,
+  query: MetricQuery,
+  sel: AgentSelector,
+  metrics: NativeMetricSelection,
+  filter: Filter,
+  now: number,
+  opts: NativeExportOptions = {},
+  sliceMs = 5,
+): Promise<void> {
+  const steps = nativeMetricSteps(w, query, sel, metrics, filter, now, opts);
+  for (;;) {
+    const until = performance.now() + sliceMs;
+    for (;;) {
+      if (steps.next().done) return;
+      if (performance.now() >= until) break;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The export as steps: one per agent, then one per metric name written. */
+function* nativeMetricSteps(
+  w: PrometheusTextWriter,
+  query: MetricQuery,
+  sel: AgentSelector,
+  metrics: NativeMetricSelection,
+  filter: Filter,
+  now: number,
+  opts: NativeExportOptions,
+): Generator<void, void, void> {
   const prefix = opts.prefix ?? 'sflow_';
   // name -> lines (labels, value) in agent/ds order; written grouped by name.
   const byName = new Map<string, { labels: string; value: number }[]>();
@@ -88,6 +129,7 @@ export function writeNativeMetrics(
     return e === undefined ? undefined : typeof e.value === 'string' ? e.value : String(e.value);
   };
   for (const a of query.selectAgents(sel, now)) {
+    yield;
     const agent = a.address;
     const dss = query.dataSources(agent, now);
     // The agent's host data source: 2.1 first, else the first 2.N with a host_name.
@@ -161,6 +203,7 @@ export function writeNativeMetrics(
     }
   }
   for (const name of [...byName.keys()].sort()) {
+    yield;
     const help = INTEGER_GAUGES.has(name)
       ? `sFlow metric ${name}: a gauge as the agent reported it. See docs/metrics.md.`
       : `sFlow metric ${name}: a per-second rate or a value derived from counters (already a rate: do not apply rate()). See docs/metrics.md.`;
