@@ -390,6 +390,8 @@ interface Sample {
   t: number;
   rssMB: number | null;
   heapUsedMB: number | null;
+  /** V8 heap in use right after the server's last full collection (`heapUsedAfterGc`): its live data. */
+  heapAfterGcMB: number | null;
   /** Server CPU over the interval, % of one core (all threads). */
   cpuPct: number | null;
   lagP50Ms: number | null;
@@ -457,6 +459,7 @@ class Sampler {
       t: round(t, 1)!,
       rssMB: rss === null ? null : round(rss / MB),
       heapUsedMB: a && n(a.heapUsed) !== null ? round(n(a.heapUsed)! / MB) : null,
+      heapAfterGcMB: a && n(a.heapUsedAfterGc) !== null ? round(n(a.heapUsedAfterGc)! / MB) : null,
       cpuPct: p && dt > 0 && ticks !== null && p.ticks !== null ? round(((ticks - p.ticks) / TICKS_PER_S / dt) * 100, 0) : null,
       lagP50Ms: a ? n(a.eventLoopLagP50Ms) : null,
       lagP99Ms: a ? n(a.eventLoopLagP99Ms) : null,
@@ -490,6 +493,7 @@ const COLUMNS: [keyof Sample, string, number][] = [
   ['t', 't s', 6],
   ['rssMB', 'RSS MB', 7],
   ['heapUsedMB', 'heap MB', 8],
+  ['heapAfterGcMB', 'live MB', 8],
   ['cpuPct', 'cpu %', 6],
   ['lagP99Ms', 'lag p99', 8],
   ['lagMaxMs', 'lag max', 8],
@@ -513,33 +517,34 @@ const row = (s: Sample): string => COLUMNS.map(([k, , w]) => (s[k] === null ? '-
 
 /**
  * Memory levels off when what survives garbage collection stops growing. V8 lets the heap fill
- * to a few hundred MB before a major collection brings it back, so RSS and heap are saw-tooths
- * and where a sample falls on a tooth decides any fitted line. A leak lifts the troughs of the
- * heap (the live data after a collection): the lowest heap sample of the last quarter of the run
- * must not exceed the third quarter's by more than HEAP_TROUGH_PCT (or HEAP_TROUGH_MB, for small
- * heaps), and the RSS peaks must not grow by more than RSS_PEAK_PCT.
+ * to a few hundred MB before a full collection brings it back, so RSS and heap in use are
+ * saw-tooths and where a sample falls on a tooth decides any line fitted through them. A leak
+ * lifts the live data, which the server reports as the heap in use right after its last full
+ * collection (`heapUsedAfterGc`): its mean over the last quarter of the run must not exceed the
+ * third quarter's by more than LIVE_GROWTH_PCT (or LIVE_GROWTH_MB, for small heaps), and the RSS
+ * peaks must not grow by more than RSS_PEAK_PCT.
  */
-const HEAP_TROUGH_PCT = 5;
-const HEAP_TROUGH_MB = 5;
+const LIVE_GROWTH_PCT = 5;
+const LIVE_GROWTH_MB = 5;
 const RSS_PEAK_PCT = 10;
 
 const fmtPct = (x: number | null): string => (x === null ? '?' : `${x > 0 ? '+' : ''}${x} %`);
 
-function rssVerdict(samples: readonly Sample[]): { heapTroughGrowthPct: number | null; rssPeakGrowthPct: number | null; verdict: string } {
+function rssVerdict(samples: readonly Sample[]): { liveGrowthPct: number | null; rssPeakGrowthPct: number | null; verdict: string } {
   const end = samples.length ? samples[samples.length - 1]!.t : 0;
-  const usable = samples.filter((s) => s.rssMB !== null && s.heapUsedMB !== null);
+  const usable = samples.filter((s) => s.rssMB !== null && s.heapAfterGcMB !== null);
   const q3 = usable.filter((s) => s.t >= end / 2 && s.t < (end * 3) / 4);
   const q4 = usable.filter((s) => s.t >= (end * 3) / 4);
-  if (q3.length < 3 || q4.length < 3) return { heapTroughGrowthPct: null, rssPeakGrowthPct: null, verdict: 'too few samples in the last half to tell' };
-  const min = (xs: Sample[], k: 'heapUsedMB' | 'rssMB') => Math.min(...xs.map((x) => x[k]!));
-  const max = (xs: Sample[], k: 'heapUsedMB' | 'rssMB') => Math.max(...xs.map((x) => x[k]!));
-  const t3 = min(q3, 'heapUsedMB');
-  const t4 = min(q4, 'heapUsedMB');
-  const p3 = max(q3, 'rssMB');
-  const p4 = max(q4, 'rssMB');
-  const troughOk = t4 - t3 <= Math.max(HEAP_TROUGH_MB, (t3 * HEAP_TROUGH_PCT) / 100);
+  if (q3.length < 3 || q4.length < 3) return { liveGrowthPct: null, rssPeakGrowthPct: null, verdict: 'too few samples in the last half to tell' };
+  const mean = (xs: Sample[]) => xs.reduce((acc, x) => acc + x.heapAfterGcMB!, 0) / xs.length;
+  const peak = (xs: Sample[]) => Math.max(...xs.map((x) => x.rssMB!));
+  const l3 = mean(q3);
+  const l4 = mean(q4);
+  const p3 = peak(q3);
+  const p4 = peak(q4);
+  const liveOk = l4 - l3 <= Math.max(LIVE_GROWTH_MB, (l3 * LIVE_GROWTH_PCT) / 100);
   const peakOk = (p4 - p3) * 100 <= p3 * RSS_PEAK_PCT;
-  return { heapTroughGrowthPct: round(((t4 - t3) * 100) / t3, 2), rssPeakGrowthPct: round(((p4 - p3) * 100) / p3, 2), verdict: troughOk && peakOk ? 'levels off' : 'still growing' };
+  return { liveGrowthPct: round(((l4 - l3) * 100) / l3, 2), rssPeakGrowthPct: round(((p4 - p3) * 100) / p3, 2), verdict: liveOk && peakOk ? 'levels off' : 'still growing' };
 }
 
 // ---- main -----------------------------------------------------------------------------------
@@ -721,10 +726,10 @@ async function main(): Promise<number> {
     lossPct: pct(loss),
     lossNotProcessedPct: pct(lossProcessed),
     rssMB: { first: rssValues[0] ?? null, min: rssValues.length ? Math.min(...rssValues) : null, max: rssValues.length ? Math.max(...rssValues) : null, last: rssValues[rssValues.length - 1] ?? null },
-    heapTroughGrowthPct: rss.heapTroughGrowthPct,
+    liveHeapGrowthPct: rss.liveGrowthPct,
     rssPeakGrowthPct: rss.rssPeakGrowthPct,
     rssVerdict: rss.verdict,
-    levelRule: { heapTroughPct: HEAP_TROUGH_PCT, heapTroughMB: HEAP_TROUGH_MB, rssPeakPct: RSS_PEAK_PCT },
+    levelRule: { liveGrowthPct: LIVE_GROWTH_PCT, liveGrowthMB: LIVE_GROWTH_MB, rssPeakPct: RSS_PEAK_PCT },
     eventLoopLagP99Ms: {
       maxOfWindows: lagWindows.length ? Math.max(...lagWindows) : null,
       medianOfWindows: quantile([...lagWindows].sort((x, y) => x - y), 0.5),
@@ -746,7 +751,7 @@ async function main(): Promise<number> {
     `send: asked ${opt.rate}/s, achieved ${summary.achievedRate ?? '?'}/s (${sent ?? '?'} datagrams in ${summary.sendWallSeconds} s${summary.sendErrors ? `, ${summary.sendErrors} send errors` : ''})`,
     `loss: ${summary.lossPct ?? '?'} % not received (1 - received/sent), ${summary.lossNotProcessedPct ?? '?'} % not processed (1 - (received - discarded)/sent); ` +
       `received ${received ?? '?'}, kernel drops ${summary.kernelDrops ?? '?'}, queue drops ${summary.queueDrops ?? '?'}, discarded ${discarded ?? '?'}, missing by sequence number ${summary.seqLost ?? '?'}`,
-    `RSS: first ${summary.rssMB.first ?? '?'} MB, min ${summary.rssMB.min ?? '?'}, max ${summary.rssMB.max ?? '?'}, last ${summary.rssMB.last ?? '?'}; 3rd → 4th quarter: heap troughs ${fmtPct(rss.heapTroughGrowthPct)} (≤ ${HEAP_TROUGH_PCT} % or ${HEAP_TROUGH_MB} MB), RSS peaks ${fmtPct(rss.rssPeakGrowthPct)} (≤ ${RSS_PEAK_PCT} %): ${rss.verdict}`,
+    `RSS: first ${summary.rssMB.first ?? '?'} MB, min ${summary.rssMB.min ?? '?'}, max ${summary.rssMB.max ?? '?'}, last ${summary.rssMB.last ?? '?'}; 3rd → 4th quarter: live heap after GC ${fmtPct(rss.liveGrowthPct)} (≤ ${LIVE_GROWTH_PCT} % or ${LIVE_GROWTH_MB} MB), RSS peaks ${fmtPct(rss.rssPeakGrowthPct)} (≤ ${RSS_PEAK_PCT} %): ${rss.verdict}`,
     `event-loop lag p99: max over ${lagWindows.length} windows ${summary.eventLoopLagP99Ms.maxOfWindows ?? '?'} ms, median ${summary.eventLoopLagP99Ms.medianOfWindows ?? '?'} ms, since start ${summary.eventLoopLagP99Ms.sinceStart ?? '?'} ms (max ${summary.eventLoopLagMaxMsSinceStart ?? '?'} ms)`,
     summary.http
       ? `HTTP: ${summary.http.requests} requests, p50 ${summary.http.p50Ms} ms, p99 ${summary.http.p99Ms} ms, max ${summary.http.maxMs} ms; failures: ${Object.keys(summary.http.failures).length ? JSON.stringify(summary.http.failures) : 'none'}`

@@ -3,7 +3,8 @@
 // give free ports; `stop()` releases everything).
 
 import { mkdirSync, accessSync, constants as fsConstants } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { CORE_API_PLUGINS, registerApi, type ApiPlugin } from './api/index.js';
 import { newHttpStats, type ApiContext } from './api/context.js';
@@ -146,7 +147,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     http: newHttpStats(),
     udp: null,
     analyzerExtras: [],
-    gc: { count: 0, timeMs: 0 },
+    gc: { count: 0, timeMs: 0, heapAfterMajorBytes: null },
     strictNotFound: config.strictNotFound,
     registries,
   };
@@ -177,10 +178,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   options.configure?.(engine, ctx);
 
   const gcObserver = new PerformanceObserver((list) => {
+    let major = false;
     for (const e of list.getEntries()) {
       ctx.gc.count++;
       ctx.gc.timeMs += e.duration;
+      if ((((e as { detail?: { kind?: number } }).detail?.kind ?? 0) & perfConstants.NODE_PERFORMANCE_GC_MAJOR) !== 0) major = true;
     }
+    // What survives a full collection is the live data: a leak shows here first, whereas heapUsed
+    // is a saw-tooth between collections (the soak test's memory verdict reads this).
+    if (major) ctx.gc.heapAfterMajorBytes = v8.getHeapStatistics().used_heap_size;
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   const eventLoop = new EventLoopLag();

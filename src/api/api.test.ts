@@ -66,6 +66,9 @@ describe('answers', () => {
     expect(a['sFlowParseErrors']).toBe(1);
     expect(a['sFlowBadInput']).toMatchObject({ bad_version: 1, truncated: 1 });
     expect(a['sFlowAgents']).toBe(1);
+    // The live heap after the last full collection: null until the first one, then a size below the heap limit.
+    const live = a['heapUsedAfterGc'];
+    expect(live === null || (typeof live === 'number' && live > 0 && live <= (a['heapMax'] as number))).toBe(true);
   });
 
   it('/agents/{agent}/datasources/json: per data source accounting; 404 for an unknown agent', async () => {

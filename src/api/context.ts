@@ -41,7 +41,7 @@ export interface ApiContext {
   /** Extra /analyzer/json fields contributed by other components (flowsGenerated...). */
   analyzerExtras: (() => Record<string, number | string>)[];
   /** Garbage-collection counters, filled by the server's GC observer. */
-  gc: { count: number; timeMs: number };
+  gc: { count: number; timeMs: number; heapAfterMajorBytes: number | null };
   /** Answer 404 (instead of sFlow-RT's 200 with an empty answer) for unknown agents. */
   strictNotFound: boolean;
   /** Groups, maps, thresholds, events and the state file (src/engine/registries.ts). */

@@ -94,6 +94,8 @@ export default async function serverRoutes(app: FastifyInstance, opts: { ctx: Ap
         osArch: os.arch() === 'x64' ? 'amd64' : os.arch(),
         // sflowscope extensions
         rssBytes: mem.rss,
+        // V8 heap in use right after the last full collection (null before the first one).
+        heapUsedAfterGc: ctx.gc.heapAfterMajorBytes,
         sFlowDataSources: reg.dataSourceCount,
         sFlowFlowSamples: st.flowSamples,
         sFlowCounterSamples: st.counterSamples,
