@@ -14,7 +14,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BAD_INPUT_REASONS } from '../engine/pipeline.js';
 import { FlowExportLimitError, FlowExportManager, FLOW_EXPORT_IDLE_MS, FLOW_EXPORT_SEPARATOR, type FlowExportSource, type FlowExportSpec } from '../engine/prometheus/flows.js';
-import { writeNativeMetricsSliced, type NativeMetricSelection } from '../engine/prometheus/native.js';
+import { nativeMetricSteps, type NativeMetricSelection } from '../engine/prometheus/native.js';
+import { runSliced } from '../engine/sliced.js';
 import { PrometheusTextWriter, sanitizeLabelName, sanitizeMetricName } from '../engine/prometheus/text.js';
 import { QueryError, parseAgents, parseFilter, parseMetricSpec, splitList } from '../engine/query.js';
 import type { ApiContext } from './context.js';
@@ -156,7 +157,7 @@ export function prometheusPlugin(options: PrometheusOptions = {}): ApiPlugin {
       if (ctx.strictNotFound && !sel.all && e.query.selectAgents(sel, now).length === 0) throw new HttpError(404, `unknown agent ${JSON.stringify(agent.slice(0, 100))}`);
       const metrics = parseSelection(metric);
       const w = writer();
-      await writeNativeMetricsSliced(w, e.query, sel, metrics, parseFilter(req.query as Record<string, unknown>), now, { prefix });
+      await runSliced(nativeMetricSteps(w, e.query, sel, metrics, parseFilter(req.query as Record<string, unknown>), now, { prefix }));
       return send(reply, endpoint, w);
     };
 

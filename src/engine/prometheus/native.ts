@@ -70,49 +70,14 @@ export interface NativeMetricSelection {
 
 type Labels = [string, string][];
 
-/** Write the selected agents' metrics into `w`. */
-export function writeNativeMetrics(
-  w: PrometheusTextWriter,
-  query: MetricQuery,
-  sel: AgentSelector,
-  metrics: NativeMetricSelection,
-  filter: Filter,
-  now: number,
-  opts: NativeExportOptions = {},
-): void {
-  const steps = nativeMetricSteps(w, query, sel, metrics, filter, now, opts);
-  while (!steps.next().done);
-}
-
 /**
- * The same, in slices of at most `sliceMs` of work with the event loop free in between: a cluster
- * of a few hundred nodes is ~100,000 series, and writing them in one go would stall the engine
- * (and the UDP ring drain) for longer than the ring lasts under load. Every value is read at the
- * same engine time `now`; datagrams that arrive between slices update later rows of this answer.
+ * Write the selected agents' metrics into `w`, as steps: one per agent, then one per metric
+ * name. Drive it with runSliced (src/engine/sliced.ts): a cluster of a few hundred nodes is
+ * ~100,000 series, and writing them in one go would stall the engine (and the UDP ring drain)
+ * for longer than the ring lasts under load. Every value is read at the same engine time `now`;
+ * datagrams that arrive between slices update later rows of the answer.
  */
-export async function writeNativeMetricsSliced(
-  w: PrometheusTextWriter,
-  query: MetricQuery,
-  sel: AgentSelector,
-  metrics: NativeMetricSelection,
-  filter: Filter,
-  now: number,
-  opts: NativeExportOptions = {},
-  sliceMs = 5,
-): Promise<void> {
-  const steps = nativeMetricSteps(w, query, sel, metrics, filter, now, opts);
-  for (;;) {
-    const until = performance.now() + sliceMs;
-    for (;;) {
-      if (steps.next().done) return;
-      if (performance.now() >= until) break;
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
-/** The export as steps: one per agent, then one per metric name written. */
-function* nativeMetricSteps(
+export function* nativeMetricSteps(
   w: PrometheusTextWriter,
   query: MetricQuery,
   sel: AgentSelector,
