@@ -11,6 +11,10 @@ export interface HttpStats {
   connectionsTotal: number;
   /** Connections closed on arrival because --http-max-connections were open. */
   connectionsRefused: number;
+  /** Requests Node's parser refused before any route (400 malformed, 431 head over --http-max-header-bytes, 408 too slow). */
+  requestsMalformed: number;
+  requestsHeadersTooLarge: number;
+  requestsTimedOut: number;
   messagesReceived: number;
   messagesSent: number;
   bytesReceived: number;
@@ -18,7 +22,7 @@ export interface HttpStats {
 }
 
 export function newHttpStats(): HttpStats {
-  return { connectionsCurrent: 0, connectionsTotal: 0, connectionsRefused: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0 };
+  return { connectionsCurrent: 0, connectionsTotal: 0, connectionsRefused: 0, requestsMalformed: 0, requestsHeadersTooLarge: 0, requestsTimedOut: 0, messagesReceived: 0, messagesSent: 0, bytesReceived: 0, bytesSent: 0 };
 }
 
 /** Counters of the UDP receiver, for /analyzer/json (null when not listening). */

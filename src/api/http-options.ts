@@ -55,6 +55,14 @@ export function applyServerLimits(server: Server, c: Limits & Pick<ServerConfig,
   server.on('drop', () => {
     stats.connectionsRefused++;
   });
+  // Fastify answers these (its own clientError listener); this one only counts them. A client
+  // that resets its connection is not an error of its request.
+  server.on('clientError', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+    if (err.code === 'HPE_HEADER_OVERFLOW') stats.requestsHeadersTooLarge++;
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') stats.requestsTimedOut++;
+    else stats.requestsMalformed++;
+  });
   // Node answers `Expect: 100-continue` by itself, inviting a body we are about to refuse; with
   // a listener it is ours to decide: no invitation past the cap, the route's 413 follows at once.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {

@@ -376,6 +376,9 @@ export function prometheusPlugin(options: PrometheusOptions = {}): ApiPlugin {
     counter('sflowscope_http_requests_total', 'HTTP requests received.', [], (c) => c.inc(ctx.http.messagesReceived));
     counter('sflowscope_http_refused_total', 'HTTP connections and requests refused, by reason (docs/security.md, docs/limits.md).', ['reason'], (c) => {
       c.labels('max_connections').inc(ctx.http.connectionsRefused);
+      c.labels('malformed').inc(ctx.http.requestsMalformed);
+      c.labels('headers_too_large').inc(ctx.http.requestsHeadersTooLarge);
+      c.labels('timeout').inc(ctx.http.requestsTimedOut);
       const a = ctx.access;
       if (a === undefined) return;
       c.labels('readonly').inc(a.httpReadonlyRefused);

@@ -112,6 +112,9 @@ export default async function serverRoutes(app: FastifyInstance, opts: { ctx: Ap
         sFlowUnmappedCounterRecords: e.metrics.stats.unmappedRecords,
         sFlowUnknownCounterRecords: e.metrics.stats.unknownRecords,
         httpConnectionsRefused: ctx.http.connectionsRefused,
+        httpRequestsMalformed: ctx.http.requestsMalformed,
+        httpRequestsHeadersTooLarge: ctx.http.requestsHeadersTooLarge,
+        httpRequestsTimedOut: ctx.http.requestsTimedOut,
         maxAgents: reg.config.maxAgents,
         maxDataSources: reg.config.maxDataSources,
       };

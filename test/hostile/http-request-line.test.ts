@@ -108,13 +108,22 @@ describe('request line and headers', () => {
       'a 64 KiB method': `${'G'.repeat(64 * 1024)} / HTTP/1.1\r\nHost: a\r\n\r\n`,
       'a header line without end': `GET /status HTTP/1.1\r\nX-A: ${'z'.repeat(100 * 1024)}`,
     };
+    const before = { ...h.server.ctx.http };
+    let n431 = 0;
+    let n400 = 0;
     for (const [name, req] of Object.entries(cases)) {
       const a = await rawRequest(h.port, req, { untilClose: true });
       expect(a.closed, name).toBe(true);
       // The method one trips the parser's method check first.
       expect(name === 'a 64 KiB method' ? [400, 431] : [431], `${name} → ${a.status}`).toContain(a.status);
       if (a.status === 431) expect(JSON.parse(a.body)).toMatchObject({ statusCode: 431 });
+      if (a.status === 431) n431++;
+      else n400++;
     }
+    // Each refusal is counted by kind (/analyzer/json httpRequestsHeadersTooLarge, httpRequestsMalformed).
+    const after = h.server.ctx.http;
+    expect(after.requestsHeadersTooLarge - before.requestsHeadersTooLarge).toBe(n431);
+    expect(after.requestsMalformed - before.requestsMalformed).toBe(n400);
   });
 
   it('many headers under the size limit are accepted (Node keeps the first 2000); many such requests on one connection too', async () => {

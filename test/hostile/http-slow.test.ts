@@ -59,10 +59,14 @@ describe('slow clients and connection floods', () => {
     expect(h.poller.ok).toBeGreaterThan(ok0);
   });
 
-  it('a connection that sends nothing is closed (408) after the headers timeout', async () => {
+  it('a connection that sends nothing is closed (408) after the headers timeout, and counted', async () => {
+    const before = h.server.ctx.http.requestsTimedOut;
     const a = await rawRequest(h.port, null, { untilClose: true, waitMs: CLOSED_WITHIN_MS });
     expect(a.closed).toBe(true);
     expect(a.status).toBe(408);
+    expect(h.server.ctx.http.requestsTimedOut - before).toBe(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${h.port}/metrics`)).text();
+    expect(metrics).toMatch(/^sflowscope_http_refused_total\{reason="timeout"\} [1-9]\d*$/m);
   });
 
   it('a body trickled a byte at a time is cut off (408) at the request timeout, on a write route', async () => {
