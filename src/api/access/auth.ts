@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthScope } from '../../config.js';
 import { isWrite } from './methods.js';
-import { refuse } from './refuse.js';
+import { sendError } from '../errors.js';
 import type { AccessStats } from './stats.js';
 import { B64TOKEN, type TokenSet } from './tokens.js';
 
@@ -44,11 +44,11 @@ export function registerAuth(app: FastifyInstance, tokens: TokenSet, scope: Auth
     stats.httpAuthFailures++;
     if (token === null) {
       reply.header('WWW-Authenticate', `Bearer realm="${REALM}"`);
-      return refuse(reply, 401, 'a bearer token is required: send "Authorization: Bearer <token>" (see docs/security.md)');
+      return sendError(reply, 401, 'a bearer token is required: send "Authorization: Bearer <token>" (see docs/security.md)');
     }
     stats.httpAuthInvalidTokens++;
     req.log.debug({ ip: req.ip }, 'invalid bearer token');
     reply.header('WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="the token is malformed or unknown"`);
-    return refuse(reply, 401, 'invalid bearer token');
+    return sendError(reply, 401, 'invalid bearer token');
   });
 }

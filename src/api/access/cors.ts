@@ -8,14 +8,14 @@
 
 import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ConfigError } from '../../config.js';
+import { ConfigError, splitList } from '../../config.js';
 import type { AccessStats } from './stats.js';
 
 export type CorsOrigins = '*' | ReadonlySet<string>;
 
 /** `--cors-origin`: '' → null (off); `*`; or a comma list of origins such as https://grafana.example.com:3000. Throws ConfigError. */
 export function parseCorsOrigins(raw: string): CorsOrigins | null {
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = splitList(raw);
   if (items.length === 0) return null;
   if (items.includes('*')) {
     if (items.length > 1) throw new ConfigError('--cors-origin: `*` stands alone (it already allows every origin)');
@@ -33,8 +33,7 @@ export function parseCorsOrigins(raw: string): CorsOrigins | null {
       throw new ConfigError(`--cors-origin: not an origin: ${JSON.stringify(item)} (scheme://host[:port], e.g. https://grafana.example.com)`);
     }
     // Browsers send the serialized origin (lower-case host, no default port): compare with that form.
-    const origin = url.origin;
-    out.add(origin);
+    out.add(url.origin);
   }
   return out;
 }

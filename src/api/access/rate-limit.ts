@@ -7,7 +7,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { isWrite } from './methods.js';
-import { refuse } from './refuse.js';
+import { sendError } from '../errors.js';
 import type { AccessStats } from './stats.js';
 
 /** Client addresses tracked at once (LRU): bounds the memory a flood of source addresses can take. */
@@ -30,6 +30,6 @@ export async function registerWriteRateLimit(app: FastifyInstance, perMinute: nu
     stats.httpWritesRateLimited++;
     reply.header('retry-after', Math.max(1, r.ttlInSeconds));
     const client = r.key.includes(':') ? `${r.key}/64` : r.key;
-    return refuse(reply, 429, `too many changes from ${client}: at most ${r.max} writes per minute (--write-rate-limit); retry in ${Math.max(1, r.ttlInSeconds)} s`);
+    return sendError(reply, 429, `too many changes from ${client}: at most ${r.max} writes per minute (--write-rate-limit); retry in ${Math.max(1, r.ttlInSeconds)} s`);
   });
 }

@@ -5,13 +5,13 @@
 
 import type { FastifyInstance } from 'fastify';
 import { isWrite } from './methods.js';
-import { refuse } from './refuse.js';
+import { sendError } from '../errors.js';
 import type { AccessStats } from './stats.js';
 
 export function registerReadonly(app: FastifyInstance, stats: AccessStats): void {
   app.addHook('onRequest', async (req, reply) => {
     if (!isWrite(req.method)) return;
     stats.httpReadonlyRefused++;
-    return refuse(reply, 403, `this server is read-only (--readonly): ${req.method} is refused; only GET and HEAD are served`);
+    return sendError(reply, 403, `this server is read-only (--readonly): ${req.method} is refused; only GET and HEAD are served`);
   });
 }
